@@ -1,0 +1,13 @@
+using System.Collections.Generic;
+using PacketPlane.Ethdev.Driver;
+
+namespace PacketPlane.Drivers;
+
+/// <summary>The drivers shipped in the package, registered with <see cref="EthDriverRegistry"/> on first use.</summary>
+internal static class BuiltInDrivers
+{
+    public static IEnumerable<EthDriver> Create() =>
+    [
+        new Null.NullDriver(),
+    ];
+}

@@ -1,0 +1,417 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using Microsoft.Extensions.Logging;
+using PacketPlane.Internal;
+using PacketPlane.Ring;
+
+namespace PacketPlane.Memory;
+
+/// <summary>
+/// A pool of packet buffers (DPDK's <c>rte_pktmbuf_pool_create</c>): fixed-size objects carved from one
+/// <see cref="MemoryRegion"/>, each a 128-byte <see cref="Mbuf"/> header, an optional private area, then the
+/// data buffer (headroom + data room). Free objects sit in a lock-free MP/MC ring, fronted by a cache per lcore.
+/// <see cref="Available"/> and <see cref="InUse"/> are always maintained, so a leak is visible.
+/// </summary>
+public sealed unsafe partial class MbufPool : IDisposable
+{
+    /// <summary>Default data buffer size: 2048 bytes of data room plus the 128-byte headroom (RTE_MBUF_DEFAULT_BUF_SIZE).</summary>
+    public const int DefaultDataRoomSize = 2048 + Mbuf.DefaultHeadroom;
+
+    /// <summary>Default per-lcore cache size (DPDK samples use 256).</summary>
+    public const int DefaultCacheSize = 256;
+
+    /// <summary>Largest per-lcore cache (RTE_MEMPOOL_CACHE_MAX_SIZE).</summary>
+    public const int MaxCacheSize = 512;
+
+    /// <summary>Port number of an mbuf that has not been received on any port (RTE_MBUF_PORT_INVALID).</summary>
+    public const ushort PortInvalid = ushort.MaxValue;
+
+    private const int MaxPools = 4096;
+    private const int MaxLcores = 1024;
+    private static readonly MbufPool?[] s_byId = new MbufPool?[MaxPools];
+    private static readonly object s_registryLock = new();
+
+    private readonly Ring<nint> _ring;
+    private readonly MempoolCache?[] _caches = new MempoolCache?[MaxLcores];
+    private readonly ILogger _log;
+    private readonly byte* _firstObject;
+    private int _disposed;
+
+    private MbufPool(string name, int count, int cacheSize, int privSize, int dataRoomSize, MbufPoolOptions options, ushort id)
+    {
+        Name = name;
+        Count = count;
+        CacheSize = cacheSize;
+        PrivateSize = privSize;
+        DataRoomSize = dataRoomSize;
+        Headroom = Math.Min(options.Headroom, dataRoomSize);
+        Options = options;
+        Id = id;
+        _log = Log.For("PacketPlane.Memory.MbufPool");
+
+        int natural = Mbuf.Size + privSize + dataRoomSize;
+        ElementSize = RoundUp(natural, options.ObjectAlignment);
+        long bytes = (long)ElementSize * count;
+        Region = Eal.AllocateMemory("mbuf_pool_" + name, bytes, options.NumaNode);
+        _firstObject = (byte*)Region.BaseAddress;
+        _ring = Ring<nint>.Create(count, RingFlags.ExactSize, "mp_" + name);
+        if (options.Debug)
+            InitDebug(count, options.TrackAllocations);
+        InitObjects();
+    }
+
+    /// <summary>Pool name.</summary>
+    public string Name { get; }
+
+    /// <summary>Small integer stored in every mbuf header to find its pool on free.</summary>
+    public ushort Id { get; }
+
+    /// <summary>Objects in the pool.</summary>
+    public int Count { get; }
+
+    /// <summary>Per-lcore cache size.</summary>
+    public int CacheSize { get; }
+
+    /// <summary>Application private bytes between the header and the buffer.</summary>
+    public int PrivateSize { get; }
+
+    /// <summary>Data buffer size (headroom + data room).</summary>
+    public int DataRoomSize { get; }
+
+    /// <summary>Headroom in front of data in a freshly allocated mbuf.</summary>
+    public int Headroom { get; }
+
+    /// <summary>Distance between objects in bytes.</summary>
+    public int ElementSize { get; }
+
+    /// <summary>The memory the objects live in.</summary>
+    public MemoryRegion Region { get; }
+
+    /// <summary>Options given at creation.</summary>
+    public MbufPoolOptions Options { get; }
+
+    /// <summary>Free objects: those in the shared ring plus those in every lcore's cache.</summary>
+    public int Available
+    {
+        get
+        {
+            long cached = 0;
+            foreach (MempoolCache? cache in _caches)
+            {
+                if (cache is not null)
+                    cached += Volatile.Read(ref cache.Length);
+            }
+            return (int)Math.Min(Count, _ring.Count + cached);
+        }
+    }
+
+    /// <summary>Objects allocated and not yet freed.</summary>
+    public int InUse => Count - Available;
+
+    /// <summary>Every live pool (for telemetry and leak reports).</summary>
+    public static IReadOnlyList<MbufPool> All
+    {
+        get
+        {
+            lock (s_registryLock)
+                return s_byId.Where(p => p is not null).Select(p => p!).ToArray();
+        }
+    }
+
+    /// <summary>
+    /// Creates a pool as <c>rte_pktmbuf_pool_create(name, n, cache_size, priv_size, data_room_size, socket_id)</c>.
+    /// Memory comes from the current <see cref="Eal"/>'s policy (hugepages if free, else 4 KiB pages).
+    /// </summary>
+    /// <param name="name">Pool name, shown in telemetry and errors.</param>
+    /// <param name="count">Number of mbufs. Size it with <see cref="RequiredCount"/>.</param>
+    /// <param name="cacheSize">Per-lcore cache, 0 to <see cref="MaxCacheSize"/> and at most count / 1.5.</param>
+    /// <param name="privateSize">Application bytes after each header, a multiple of 8.</param>
+    /// <param name="dataRoomSize">Buffer bytes including headroom (default 2048 + 128).</param>
+    /// <param name="options">Less common settings.</param>
+    public static MbufPool Create(string name, int count, int cacheSize = DefaultCacheSize, int privateSize = 0,
+        int dataRoomSize = DefaultDataRoomSize, MbufPoolOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        options ??= new MbufPoolOptions();
+        ValidateArguments(name, count, cacheSize, privateSize, dataRoomSize, options);
+        ushort id = RegisterId();
+        try
+        {
+            var pool = new MbufPool(name, count, cacheSize, privateSize, dataRoomSize, options, id);
+            lock (s_registryLock)
+                s_byId[id] = pool;
+            Eal.Current?.Own(pool, Eal.TeardownStage.Pools);
+            return pool;
+        }
+        catch
+        {
+            ReleaseId(id);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The number of mbufs a forwarding layout needs, by DPDK l3fwd's formula:
+    /// <c>max(ports*rxq*rxd + ports*lcores*burst + ports*txq*txd + lcores*cache, 8192)</c>.
+    /// </summary>
+    public static int RequiredCount(int ports, int rxQueuesPerPort, int rxDescriptors, int txQueuesPerPort,
+        int txDescriptors, int lcores, int burst = 32, int cacheSize = DefaultCacheSize)
+    {
+        long n = (long)ports * rxQueuesPerPort * rxDescriptors
+            + (long)ports * lcores * burst
+            + (long)ports * txQueuesPerPort * txDescriptors
+            + (long)lcores * cacheSize;
+        return (int)Math.Min(int.MaxValue, Math.Max(n, 8192));
+    }
+
+    /// <summary>Allocates one packet, reset to empty. Returns a null packet (<see cref="Packet.IsNull"/>) when the pool is empty.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Packet Alloc()
+    {
+        Mbuf* m;
+        if (!GetBulkRaw(&m, 1, CacheFor(Lcore.CurrentId)))
+            return default;
+        ResetForAlloc(m);
+        return new Packet(m);
+    }
+
+    /// <summary>
+    /// Fills all of <paramref name="packets"/> with fresh packets or none of it (rte_pktmbuf_alloc_bulk);
+    /// returns packets.Length or 0.
+    /// </summary>
+    public int AllocBulk(Span<Packet> packets)
+    {
+        fixed (Packet* p = packets)
+        {
+            Mbuf** objs = (Mbuf**)p;
+            uint n = (uint)packets.Length;
+            if (!GetBulkRaw(objs, n, CacheFor(Lcore.CurrentId)))
+                return 0;
+            for (uint i = 0; i < n; i++)
+                ResetForAlloc(objs[i]);
+        }
+        return packets.Length;
+    }
+
+    /// <summary>Gets <paramref name="n"/> raw objects (not reset) or none. For drivers that re-arm buffers themselves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool GetBulkRaw(Mbuf** objs, uint n, MempoolCache? cache)
+    {
+        if (cache is null || n >= cache.Size)
+            return GetFromRing(objs, n);
+        if (cache.Length < n && !RefillCache(cache, n))
+            return GetFromRing(objs, n);
+        // Take from the top of the stack: the most recently freed buffers are the likeliest to be cached.
+        nint* top = cache.Objects + cache.Length;
+        for (uint i = 0; i < n; i++)
+            objs[i] = (Mbuf*)top[-1 - (int)i];
+        cache.Length -= n;
+        if (_debugState is not null)
+            MarkAllocated(objs, n);
+        return true;
+    }
+
+    /// <summary>Returns <paramref name="n"/> objects whose references have already dropped to zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void PutBulkRaw(Mbuf** objs, uint n, MempoolCache? cache)
+    {
+        if (_debugState is not null && !CheckedForDoubleFree(ref objs, ref n))
+            return;
+        if (cache is null || n > cache.FlushThreshold)
+        {
+            PutToRing(objs, n);
+            return;
+        }
+        nint* dst = cache.Objects + cache.Length;
+        for (uint i = 0; i < n; i++)
+            dst[i] = (nint)objs[i];
+        cache.Length += n;
+        if (cache.Length >= cache.FlushThreshold)
+            FlushCache(cache);
+    }
+
+    /// <summary>The cache of <paramref name="lcoreId"/>, created on first use; null for non-lcore threads or cacheless pools.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal MempoolCache? CacheFor(int lcoreId)
+    {
+        if ((uint)lcoreId >= MaxLcores || CacheSize == 0)
+            return null;
+        return _caches[lcoreId] ?? CreateCache(lcoreId);
+    }
+
+    /// <summary>The pool that owns <paramref name="m"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static MbufPool FromMbuf(Mbuf* m) => s_byId[m->PoolId]!;
+
+    /// <summary>Puts one object back through the calling lcore's cache.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void PutOne(Mbuf* m) => PutBulkRaw(&m, 1, CacheFor(Lcore.CurrentId));
+
+    /// <summary>Resets header fields as rte_pktmbuf_reset does, leaving the buffer attached and refcount 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void ResetForAlloc(Mbuf* m)
+    {
+        m->Next = null;
+        m->PktLen = 0;
+        m->TxOffload = 0;
+        m->VlanTci = 0;
+        m->VlanTciOuter = 0;
+        m->NbSegs = 1;
+        m->Port = PortInvalid;
+        m->OlFlags = 0;
+        m->PacketType = 0;
+        m->DataOff = (ushort)Headroom;
+        m->DataLen = 0;
+    }
+
+    /// <summary>Points an mbuf back at its own buffer (after detaching a clone).</summary>
+    internal void RestoreOwnBuffer(Mbuf* m)
+    {
+        m->BufAddr = (byte*)m + Mbuf.Size + m->PrivSize;
+        m->BufIova = Region.Iova((nint)m->BufAddr);
+        m->BufLen = (ushort)DataRoomSize;
+        m->DataOff = (ushort)Headroom;
+        m->DataLen = 0;
+        m->OlFlags = 0;
+        m->Direct = null;
+    }
+
+    private bool GetFromRing(Mbuf** objs, uint n)
+    {
+        if (_ring.Dequeue((nint*)objs, n, burst: false) != n)
+            return false;
+        if (_debugState is not null)
+            MarkAllocated(objs, n);
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool RefillCache(MempoolCache cache, uint n)
+    {
+        // Fill to Size above what this request takes, so the next gets are served from the cache.
+        uint wanted = n + (cache.Size - cache.Length);
+        if (_ring.Dequeue(cache.Objects + cache.Length, wanted, burst: false) != wanted)
+            return false;
+        cache.Length += wanted;
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void FlushCache(MempoolCache cache)
+    {
+        // Keep the bottom Size objects, return the rest. The ring holds every object, so this cannot fail.
+        _ring.Enqueue(cache.Objects + cache.Size, cache.Length - cache.Size, burst: false);
+        cache.Length = cache.Size;
+    }
+
+    private void PutToRing(Mbuf** objs, uint n) => _ring.Enqueue((nint*)objs, n, burst: false);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private MempoolCache CreateCache(int lcoreId)
+    {
+        var cache = new MempoolCache(CacheSize);
+        // Only the owning lcore creates its cache; the write is published for counter readers.
+        Volatile.Write(ref _caches[lcoreId], cache);
+        return cache;
+    }
+
+    private void InitObjects()
+    {
+        var all = new nint[Count];
+        for (int i = 0; i < Count; i++)
+        {
+            Mbuf* m = (Mbuf*)(_firstObject + (long)i * ElementSize);
+            *m = default;
+            m->PrivSize = (ushort)PrivateSize;
+            m->PoolId = Id;
+            m->RefCnt = 1;
+            RestoreOwnBuffer(m);
+            ResetForAlloc(m);
+            all[i] = (nint)m;
+        }
+        _ring.EnqueueBulk(all);
+    }
+
+    private static void ValidateArguments(string name, int count, int cacheSize, int privSize, int dataRoomSize, MbufPoolOptions options)
+    {
+        if (count < 1)
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(count), $"pool '{name}' needs at least one mbuf");
+        if (cacheSize < 0 || cacheSize > MaxCacheSize)
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(cacheSize), $"cache size {cacheSize} for pool '{name}' must be between 0 and {MaxCacheSize}");
+        if (cacheSize * 3L > count * 2L)
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(cacheSize), $"cache size {cacheSize} for pool '{name}' is more than count/1.5 ({count * 2 / 3}); caches could hold the whole pool. Use a smaller cache or a bigger pool");
+        if (privSize < 0 || privSize % 8 != 0 || privSize > ushort.MaxValue)
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(privSize), $"private size {privSize} for pool '{name}' must be a non-negative multiple of 8");
+        if (dataRoomSize < 0 || dataRoomSize > ushort.MaxValue)
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(dataRoomSize), $"data room size {dataRoomSize} for pool '{name}' must be between 0 and 65535 (it includes the headroom)");
+        if (options.ObjectAlignment < 8 || (options.ObjectAlignment & (options.ObjectAlignment - 1)) != 0)
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(options), $"object alignment {options.ObjectAlignment} for pool '{name}' must be a power of two of at least 8");
+        if (options.Headroom < 0)
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(options), $"headroom {options.Headroom} for pool '{name}' is negative");
+    }
+
+    private static ushort RegisterId()
+    {
+        lock (s_registryLock)
+        {
+            for (int id = 1; id < MaxPools; id++)
+            {
+                if (s_byId[id] is null && !s_idReserved[id])
+                {
+                    s_idReserved[id] = true;
+                    return (ushort)id;
+                }
+            }
+        }
+        throw new PacketPlaneException($"too many mbuf pools: at most {MaxPools - 1} can exist at once; dispose pools you no longer use");
+    }
+
+    // Ids handed out, including those whose pool is still being built (the constructor may throw).
+    private static readonly bool[] s_idReserved = new bool[MaxPools];
+
+    private static void ReleaseId(ushort id)
+    {
+        lock (s_registryLock)
+        {
+            s_byId[id] = null;
+            s_idReserved[id] = false;
+        }
+    }
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    /// <summary>
+    /// Frees the pool's memory. Packets still in use are reported (with where they were allocated when tracking
+    /// is on) and become invalid. Idempotent.
+    /// </summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        int inUse = InUse;
+        if (inUse > 0)
+            ReportLeaks(inUse);
+        ReleaseId(Id);
+        Eal.Current?.Disown(this);
+        _ring.Dispose();
+        Eal.Current?.Disown(Region);
+        Region.Dispose();
+    }
+
+    /// <summary>Pool name and fill, for logs.</summary>
+    public override string ToString() => $"MbufPool '{Name}' ({Available}/{Count} available)";
+
+    private void ReportLeaks(int inUse)
+    {
+        LeakedAtDispose = inUse;
+        string sites = _debugState is null ? "" : DescribeLeakSites();
+        _log.LogWarning("pool {Name} disposed with {InUse} of {Count} mbufs still in use (leaked or still held by a port){Sites}",
+            Name, inUse, Count, sites);
+    }
+
+    /// <summary>Mbufs still allocated when the pool was disposed (0 when nothing leaked).</summary>
+    public int LeakedAtDispose { get; private set; }
+}

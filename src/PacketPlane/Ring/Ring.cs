@@ -1,0 +1,226 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Threading;
+using PacketPlane.Internal;
+
+namespace PacketPlane.Ring;
+
+/// <summary>
+/// A fixed-capacity lock-free FIFO of unmanaged values (pointer-sized handles, <see cref="Memory.Packet"/>,
+/// or any unmanaged struct), with DPDK's rte_ring semantics. Create one with
+/// <see cref="Create(int, RingFlags, string?)"/>; the factory returns a type specialised for the
+/// producer and consumer modes, so single-producer or single-consumer rings pay no atomics.
+/// </summary>
+/// <remarks>
+/// <para><c>Bulk</c> operations are all-or-nothing and return the request size or 0; <c>Burst</c> operations
+/// move as many as they can and return how many. Neither blocks, allocates or throws.</para>
+/// <para>Head and tail indexes are free-running 32-bit counters: they wrap modulo 2^32 and are masked on access,
+/// so <c>tail - head</c> is always the right count even across the wrap.</para>
+/// </remarks>
+/// <typeparam name="T">Element type.</typeparam>
+public abstract unsafe class Ring<T> : IDisposable where T : unmanaged
+{
+    private protected readonly RingHeadTail* _headTail;
+    private protected readonly T* _slots;
+    private protected readonly uint _mask;
+    private protected readonly uint _capacity;
+    private int _disposed;
+
+    private protected Ring(string name, uint slotCount, uint capacity, RingFlags flags)
+    {
+        Name = name;
+        Flags = flags;
+        _mask = slotCount - 1;
+        _capacity = capacity;
+        nuint bytes = (nuint)sizeof(RingHeadTail) + (nuint)slotCount * (nuint)sizeof(T);
+        _headTail = (RingHeadTail*)NativeMemory.AlignedAlloc(bytes, CacheLine.GuardedSize);
+        NativeMemory.Clear(_headTail, (nuint)sizeof(RingHeadTail));
+        _slots = (T*)((byte*)_headTail + sizeof(RingHeadTail));
+    }
+
+    /// <summary>
+    /// Creates a ring. Without <see cref="RingFlags.ExactSize"/>, <paramref name="count"/> must be a power of two
+    /// and the ring holds <c>count - 1</c> elements (one slot tells full from empty, as in DPDK); with it, the ring
+    /// holds exactly <paramref name="count"/>.
+    /// </summary>
+    public static Ring<T> Create(int count, RingFlags flags = RingFlags.None, string? name = null)
+    {
+        const int maxCount = 1 << 30;
+        if (count < 1 || count > maxCount)
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(count), $"ring count must be between 1 and {maxCount}, got {count}");
+        uint slots;
+        uint capacity;
+        if ((flags & RingFlags.ExactSize) != 0)
+        {
+            slots = BitOperations.RoundUpToPowerOf2((uint)count + 1);
+            capacity = (uint)count;
+        }
+        else
+        {
+            if (!BitOperations.IsPow2(count) || count < 2)
+                ThrowHelper.ThrowArgument(nameof(count), $"ring count {count} is not a power of two of at least 2; use a power of two, or RingFlags.ExactSize for any count");
+            slots = (uint)count;
+            capacity = (uint)count - 1;
+        }
+        name ??= "ring";
+        bool sp = (flags & RingFlags.SingleProducer) != 0;
+        bool sc = (flags & RingFlags.SingleConsumer) != 0;
+        return (sp, sc) switch
+        {
+            (true, true) => new RingImpl<T, SingleThread, SingleThread>(name, slots, capacity, flags),
+            (true, false) => new RingImpl<T, SingleThread, MultiThread>(name, slots, capacity, flags),
+            (false, true) => new RingImpl<T, MultiThread, SingleThread>(name, slots, capacity, flags),
+            _ => new RingImpl<T, MultiThread, MultiThread>(name, slots, capacity, flags),
+        };
+    }
+
+    /// <summary>Name given at creation.</summary>
+    public string Name { get; }
+
+    /// <summary>Flags given at creation.</summary>
+    public RingFlags Flags { get; }
+
+    /// <summary>How many elements the ring can hold.</summary>
+    public int Capacity => (int)_capacity;
+
+    /// <summary>
+    /// Elements currently in the ring. Exact when no enqueue or dequeue is in flight; otherwise a snapshot.
+    /// </summary>
+    public int Count
+    {
+        get
+        {
+            // Read consumer tail first: the difference can then only be over-estimated by concurrent
+            // enqueues, never negative.
+            uint consTail = Volatile.Read(ref _headTail->ConsTail);
+            uint prodTail = Volatile.Read(ref _headTail->ProdTail);
+            uint count = prodTail - consTail;
+            return (int)Math.Min(count, _capacity);
+        }
+    }
+
+    /// <summary>Free slots.</summary>
+    public int FreeCount => Capacity - Count;
+
+    /// <summary>True when nothing can be dequeued right now (no element is consumed to find out).</summary>
+    public bool IsEmpty => Volatile.Read(ref _headTail->ProdTail) == Volatile.Read(ref _headTail->ConsTail);
+
+    /// <summary>True when nothing can be enqueued right now.</summary>
+    public bool IsFull => Count == Capacity;
+
+    /// <summary>Enqueues all of <paramref name="items"/> or none; returns items.Length or 0.</summary>
+    public int EnqueueBulk(ReadOnlySpan<T> items)
+    {
+        fixed (T* p = items)
+            return (int)Enqueue(p, (uint)items.Length, burst: false);
+    }
+
+    /// <summary>Enqueues as many of <paramref name="items"/> as fit, in order; returns how many.</summary>
+    public int EnqueueBurst(ReadOnlySpan<T> items)
+    {
+        fixed (T* p = items)
+            return (int)Enqueue(p, (uint)items.Length, burst: true);
+    }
+
+    /// <summary>Fills all of <paramref name="items"/> or nothing; returns items.Length or 0.</summary>
+    public int DequeueBulk(Span<T> items)
+    {
+        fixed (T* p = items)
+            return (int)Dequeue(p, (uint)items.Length, burst: false);
+    }
+
+    /// <summary>Dequeues up to items.Length elements into <paramref name="items"/>; returns how many.</summary>
+    public int DequeueBurst(Span<T> items)
+    {
+        fixed (T* p = items)
+            return (int)Dequeue(p, (uint)items.Length, burst: true);
+    }
+
+    /// <summary>Enqueues one element; false when the ring is full.</summary>
+    public bool TryEnqueue(T item) => Enqueue(&item, 1, burst: false) == 1;
+
+    /// <summary>Dequeues one element; false when the ring is empty.</summary>
+    public bool TryDequeue(out T item)
+    {
+        T value;
+        uint n = Dequeue(&value, 1, burst: false);
+        item = value;
+        return n == 1;
+    }
+
+    /// <summary>Pointer form of enqueue used by pools and drivers; bulk when <paramref name="burst"/> is false.</summary>
+    internal abstract uint Enqueue(T* items, uint n, bool burst);
+
+    /// <summary>Pointer form of dequeue used by pools and drivers; bulk when <paramref name="burst"/> is false.</summary>
+    internal abstract uint Dequeue(T* items, uint n, bool burst);
+
+    /// <summary>Frees the ring's memory. Idempotent; the ring must no longer be in use.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        NativeMemory.AlignedFree(_headTail);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees native memory if the ring was never disposed.</summary>
+    ~Ring()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            NativeMemory.AlignedFree(_headTail);
+    }
+
+    /// <summary>Copies <paramref name="n"/> elements into the slots starting at free-running index <paramref name="index"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private protected void CopyIn(uint index, T* src, uint n)
+    {
+        uint start = index & _mask;
+        uint first = Math.Min(n, _mask + 1 - start);
+        CopyElements(_slots + start, src, first);
+        if (first < n)
+            CopyElements(_slots, src + first, n - first);
+    }
+
+    /// <summary>Copies <paramref name="n"/> elements out of the slots starting at free-running index <paramref name="index"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private protected void CopyOut(uint index, T* dst, uint n)
+    {
+        uint start = index & _mask;
+        uint first = Math.Min(n, _mask + 1 - start);
+        CopyElements(dst, _slots + start, first);
+        if (first < n)
+            CopyElements(dst + first, _slots, n - first);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyElements(T* dst, T* src, uint n)
+    {
+        // Bursts are short (8-64 elements): an unrolled element loop beats a memmove call for them,
+        // as DPDK's ENQUEUE_PTRS macro found for 64-bit pointers.
+        uint i = 0;
+        for (; i + 4 <= n; i += 4)
+        {
+            dst[i] = src[i];
+            dst[i + 1] = src[i + 1];
+            dst[i + 2] = src[i + 2];
+            dst[i + 3] = src[i + 3];
+        }
+        for (; i < n; i++)
+            dst[i] = src[i];
+    }
+}
+
+/// <summary>
+/// Producer and consumer indexes, each pair on its own guarded cache-line pair so the producer core and the
+/// consumer core never write the same line.
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = 3 * CacheLine.GuardedSize)]
+internal struct RingHeadTail
+{
+    [FieldOffset(CacheLine.GuardedSize)] public uint ProdHead;
+    [FieldOffset(CacheLine.GuardedSize + 4)] public uint ProdTail;
+    [FieldOffset(2 * CacheLine.GuardedSize)] public uint ConsHead;
+    [FieldOffset(2 * CacheLine.GuardedSize + 4)] public uint ConsTail;
+}

@@ -1,0 +1,146 @@
+using System.Runtime.CompilerServices;
+using System.Threading;
+using PacketPlane.Internal;
+
+namespace PacketPlane.Ring;
+
+/// <summary>Compile-time choice of single- or multi-threaded access for one side of a ring.</summary>
+internal interface ISyncMode
+{
+    static abstract bool IsMulti { get; }
+}
+
+/// <summary>One thread only: plain head update, no compare-and-swap, no waiting for other threads.</summary>
+internal readonly struct SingleThread : ISyncMode
+{
+    public static bool IsMulti => false;
+}
+
+/// <summary>Many threads: head reserved by compare-and-swap, tail published in reservation order.</summary>
+internal readonly struct MultiThread : ISyncMode
+{
+    public static bool IsMulti => true;
+}
+
+/// <summary>
+/// The ring algorithm of DPDK's rte_ring (head/tail pairs), specialised by the JIT for each producer/consumer
+/// mode: <typeparamref name="TProd"/>.IsMulti is a constant, so the single-thread paths carry no atomics.
+/// </summary>
+internal sealed unsafe class RingImpl<T, TProd, TCons> : Ring<T>
+    where T : unmanaged
+    where TProd : struct, ISyncMode
+    where TCons : struct, ISyncMode
+{
+    public RingImpl(string name, uint slotCount, uint capacity, RingFlags flags)
+        : base(name, slotCount, capacity, flags)
+    {
+    }
+
+    internal override uint Enqueue(T* items, uint n, bool burst)
+    {
+        uint head = ReserveProducer(ref n, burst);
+        if (n == 0)
+            return 0;
+        CopyIn(head, items, n);
+        PublishProducer(head, head + n);
+        return n;
+    }
+
+    internal override uint Dequeue(T* items, uint n, bool burst)
+    {
+        uint head = ReserveConsumer(ref n, burst);
+        if (n == 0)
+            return 0;
+        CopyOut(head, items, n);
+        PublishConsumer(head, head + n);
+        return n;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private uint ReserveProducer(ref uint n, bool burst)
+    {
+        RingHeadTail* ht = _headTail;
+        uint requested = n;
+        uint head = TProd.IsMulti ? Volatile.Read(ref ht->ProdHead) : ht->ProdHead;
+        while (true)
+        {
+            // Acquire: pairs with the release store of ConsTail in PublishConsumer, so the slots counted
+            // free here have really been read out before we overwrite them.
+            uint consTail = Volatile.Read(ref ht->ConsTail);
+            uint free = _capacity + consTail - head;
+            n = requested <= free ? requested : burst ? free : 0;
+            if (n == 0)
+                return head;
+            uint next = head + n;
+            if (!TProd.IsMulti)
+            {
+                ht->ProdHead = next;
+                return head;
+            }
+            // Reserves [head, next) against other producers; full fence, so the ConsTail read above
+            // cannot be reordered after it.
+            uint seen = Interlocked.CompareExchange(ref ht->ProdHead, next, head);
+            if (seen == head)
+                return head;
+            head = seen;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PublishProducer(uint head, uint next)
+    {
+        RingHeadTail* ht = _headTail;
+        if (TProd.IsMulti)
+        {
+            // Producers that reserved earlier slots must publish first: the tail only ever moves over
+            // slots that are fully written.
+            while (Volatile.Read(ref ht->ProdTail) != head)
+                CpuPause.Pause();
+        }
+        // Release: publishes the slots written by CopyIn; pairs with the acquire load of ProdTail in
+        // ReserveConsumer.
+        Volatile.Write(ref ht->ProdTail, next);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private uint ReserveConsumer(ref uint n, bool burst)
+    {
+        RingHeadTail* ht = _headTail;
+        uint requested = n;
+        uint head = TCons.IsMulti ? Volatile.Read(ref ht->ConsHead) : ht->ConsHead;
+        while (true)
+        {
+            // Acquire: pairs with the release store of ProdTail in PublishProducer, so the slots read
+            // below hold the producer's values.
+            uint prodTail = Volatile.Read(ref ht->ProdTail);
+            uint entries = prodTail - head;
+            n = requested <= entries ? requested : burst ? entries : 0;
+            if (n == 0)
+                return head;
+            uint next = head + n;
+            if (!TCons.IsMulti)
+            {
+                ht->ConsHead = next;
+                return head;
+            }
+            uint seen = Interlocked.CompareExchange(ref ht->ConsHead, next, head);
+            if (seen == head)
+                return head;
+            head = seen;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PublishConsumer(uint head, uint next)
+    {
+        RingHeadTail* ht = _headTail;
+        if (TCons.IsMulti)
+        {
+            while (Volatile.Read(ref ht->ConsTail) != head)
+                CpuPause.Pause();
+        }
+        // Release: the slots were read before this store; pairs with the acquire load of ConsTail in
+        // ReserveProducer, which may then overwrite them.
+        Volatile.Write(ref ht->ConsTail, next);
+    }
+}
