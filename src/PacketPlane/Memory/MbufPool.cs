@@ -196,6 +196,28 @@ public sealed unsafe partial class MbufPool : IDisposable
         return packets.Length;
     }
 
+    /// <summary>
+    /// Takes all of <paramref name="packets"/> from the pool or none, without resetting them (rte_mempool_get_bulk /
+    /// rte_mbuf_raw_alloc): each comes back as it was freed, refcount 1, one segment. For code that initialises
+    /// every field it uses itself, such as a driver re-arming receive buffers. Returns packets.Length or 0.
+    /// </summary>
+    public int RawAllocBulk(Span<Packet> packets)
+    {
+        fixed (Packet* p = packets)
+            return GetBulkRaw((Mbuf**)p, (uint)packets.Length, CacheFor(Lcore.CurrentId)) ? packets.Length : 0;
+    }
+
+    /// <summary>
+    /// Returns packets to this pool without any per-packet work (rte_mempool_put_bulk / rte_mbuf_raw_free). Only for
+    /// packets of this pool that are single-segment, direct (not clones) and have refcount 1; use
+    /// <see cref="Packet.FreeBulk"/> for anything else.
+    /// </summary>
+    public void RawFreeBulk(ReadOnlySpan<Packet> packets)
+    {
+        fixed (Packet* p = packets)
+            PutBulkRaw((Mbuf**)p, (uint)packets.Length, CacheFor(Lcore.CurrentId));
+    }
+
     /// <summary>Gets <paramref name="n"/> raw objects (not reset) or none. For drivers that re-arm buffers themselves.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool GetBulkRaw(Mbuf** objs, uint n, MempoolCache? cache)

@@ -206,3 +206,26 @@ public class MbufPoolTests
         Packet.FreeBulk(all);
     }
 }
+
+[Collection(LcoreIdentity.Collection)]
+public class MbufPoolRawTests
+{
+    [Fact]
+    public void Raw_alloc_and_free_move_objects_without_touching_them()
+    {
+        using MbufPool pool = MbufPool.Create("raw", 512, cacheSize: 256);
+        using var _ = LcoreIdentity.As(1);
+        var burst = new Packet[32];
+        Assert.Equal(32, pool.RawAllocBulk(burst));
+        Assert.Equal(32, pool.InUse);
+        burst[0].TrySetLength(100);
+        burst[0].Port = 7;
+        pool.RawFreeBulk(burst);
+        Assert.Equal(0, pool.InUse);
+        // Raw: what was written before the free is still there when the object comes back (LIFO cache).
+        Assert.Equal(32, pool.RawAllocBulk(burst));
+        Assert.Contains(burst, p => p.Port == 7 && p.Length == 100);
+        Assert.Equal(0, pool.RawAllocBulk(new Packet[600]));
+        pool.RawFreeBulk(burst);
+    }
+}

@@ -1,0 +1,73 @@
+using System;
+using PacketPlane.Memory;
+
+namespace PacketPlane.Benchmarks.Perf;
+
+/// <summary>
+/// Our side of DPDK 22.11's mempool_perf_autotest (app/test/test_mempool_perf.c), one lcore: get n_keep objects
+/// in bulks of n_get_bulk, put them back in bulks of n_put_bulk, repeat for a fixed time; the figure is objects
+/// per second (rate_persec), printed in the autotest's line format, plus the cycles per object it implies.
+/// Pool of lcores*(MAX_KEEP + 512) - 1 objects with a 512-object cache, as the autotest sizes it.
+/// </summary>
+public static class MempoolPerf
+{
+    private const int N = 65536;
+    private const int MaxKeep = 128;
+    private const int CacheSize = 512;
+
+    public static void Run(double seconds, int lcores)
+    {
+        int poolSize = lcores * (MaxKeep + CacheSize) - 1;
+        using MbufPool withCache = MbufPool.Create("perf_test_cache", poolSize, CacheSize);
+        using MbufPool noCache = MbufPool.Create("perf_test_nocache", poolSize, 0);
+        int[] bulks = [1, 4, 32];
+        int[] keeps = [32, 128];
+        // Warm-up: enough calls for tiered compilation to install optimised code.
+        for (int round = 0; round < 40; round++)
+        {
+            Loop(withCache, 128, 32, 32, 0.005);
+            Loop(noCache, 128, 32, 32, 0.005);
+        }
+        foreach ((string title, MbufPool pool) in new[] { ("without cache", noCache), ("with cache", withCache) })
+        {
+            Console.WriteLine($"start performance test ({title})");
+            foreach (int get in bulks)
+            {
+                foreach (int put in bulks)
+                {
+                    foreach (int keep in keeps)
+                    {
+                        double rate = Loop(pool, keep, get, put, seconds);
+                        Console.WriteLine($"mempool_autotest cache={pool.CacheSize} cores=1 n_get_bulk={get} n_put_bulk={put} " +
+                            $"n_keep={keep} rate_persec={(long)rate} cycles_per_object={CycleClock.TscHz / rate:F2}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The autotest's test_loop: raw bulk get/put (rte_mempool_generic_get/put) through the lcore's cache.</summary>
+    private static double Loop(MbufPool pool, int keep, int getBulk, int putBulk, double seconds)
+    {
+        Span<Packet> table = new Packet[MaxKeep];
+        long objects = 0;
+        long start = CycleClock.Now();
+        long limit = (long)(seconds * System.Diagnostics.Stopwatch.Frequency);
+        while (CycleClock.Now() - start < limit)
+        {
+            for (int i = 0; i < N / keep; i++)
+            {
+                for (int idx = 0; idx < keep; idx += getBulk)
+                {
+                    if (pool.RawAllocBulk(table.Slice(idx, getBulk)) == 0)
+                        throw new InvalidOperationException("pool ran dry");
+                }
+                for (int idx = 0; idx < keep; idx += putBulk)
+                    pool.RawFreeBulk(table.Slice(idx, putBulk));
+            }
+            objects += N;
+        }
+        double elapsed = (CycleClock.Now() - start) / (double)System.Diagnostics.Stopwatch.Frequency;
+        return objects / elapsed;
+    }
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Side by side: DPDK 22.11 `dpdk-test mempool_perf_autotest` against PacketPlane's equivalent
+# (Perf/MempoolPerf.cs: one lcore, n_keep objects got in bulks of n_get_bulk and put back in bulks of
+# n_put_bulk, pool of lcores*(128+512)-1 objects, cache 512 or none). DPDK's autotest runs ~24 minutes
+# (5 s per case over every pool type and core count); this script keeps only the one-core cases it shares
+# with ours and prints rate (objects/s) and cycles per object, with the ratio PacketPlane/DPDK in cycles.
+#   usage: benchmarks/compare/mempool_perf.sh [SECONDS_PER_CASE]
+source "$(dirname "$0")/common.sh"
+SECONDS_PER_CASE="${1:-5}"
+need dpdk-test "apt-get install dpdk"
+build_benchmarks
+export PP_TSC_HZ="$(dpdk_tsc_hz)"
+out="$(mktemp -d)"
+dotnet "$BENCH_DLL" mempool_perf "$SECONDS_PER_CASE" >"$out/pp.1" 2>&1
+echo mempool_perf_autotest | dpdk-test --no-pci --in-memory -l 0-1 --log-level=lib.eal:error >"$out/dpdk" 2>&1
+dotnet "$BENCH_DLL" mempool_perf "$SECONDS_PER_CASE" >"$out/pp.2" 2>&1
+echo "mempool_perf: $(machine_line) | TSC ${PP_TSC_HZ} Hz | PacketPlane before and after DPDK, median"
+python3 - "$out" "$PP_TSC_HZ" <<'PY'
+import re, statistics, sys
+out, hz = sys.argv[1], float(sys.argv[2])
+rx = re.compile(r'mempool_autotest cache=(\d+) cores=1 n_get_bulk=(\d+) n_put_bulk=(\d+) n_keep=(\d+)(?: constant_n=0)? rate_persec=(\d+)')
+def collect(files):
+    vals = {}
+    section = None
+    for f in files:
+        for line in open(f):
+            if line.startswith('start performance test'):
+                section = line.strip()
+            m = rx.search(line)
+            # DPDK's second pool type (default ops, no cache) is not one we model; keep only plain no-cache and cache.
+            if m and section and 'for ' not in section and 'user-owned' not in section:
+                vals.setdefault(m.groups()[:4], []).append(int(m.group(5)))
+    return vals
+dpdk = collect([f"{out}/dpdk"])
+pp = collect([f"{out}/pp.1", f"{out}/pp.2"])
+print("| cache | get | put | keep | DPDK objects/s | DPDK cycles/object | PacketPlane objects/s | PacketPlane cycles/object | ratio |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for key, d in dpdk.items():
+    if key not in pp: continue
+    dr, pr = statistics.median(d), statistics.median(pp[key])
+    print(f"| {key[0]} | {key[1]} | {key[2]} | {key[3]} | {dr:,.0f} | {hz/dr:.2f} | {pr:,.0f} | {hz/pr:.2f} | {dr/pr:.2f}x |")
+PY
+rm -rf "$out"
