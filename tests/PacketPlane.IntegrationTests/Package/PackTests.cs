@@ -23,6 +23,8 @@ public class PackTests
             using ZipArchive zip = ZipFile.OpenRead(package);
             string[] entries = zip.Entries.Select(e => e.FullName).ToArray();
             Assert.Contains("README.md", entries);
+            Assert.Contains("icon.png", entries);
+            Assert.True(File.Exists(Path.ChangeExtension(package, ".snupkg")), "symbols package missing");
             Assert.Contains("lib/net10.0/PacketPlane.dll", entries);
             Assert.Contains("lib/net10.0/PacketPlane.xml", entries);
             using StreamReader docs = new(zip.GetEntry("lib/net10.0/PacketPlane.xml")!.Open());
