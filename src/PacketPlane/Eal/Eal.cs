@@ -90,6 +90,7 @@ public sealed partial class Eal : IDisposable
             try
             {
                 eal.ProbeDevices();
+                eal.StartServices();
             }
             catch
             {
