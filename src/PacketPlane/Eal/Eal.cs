@@ -83,13 +83,14 @@ public sealed partial class Eal : IDisposable
 
             var eal = new Eal(options, lcores, main, saved, log);
             s_current = eal;
-            log.LogInformation("EAL: {Count} lcore(s) [{Lcores}], main lcore {Main} on CPU {Cpu}, memory {Memory}, IOVA {Iova}",
+            log.LogInformation(PacketPlane.Telemetry.LogEvents.EalInitialized, "EAL: {Count} lcore(s) [{Lcores}], main lcore {Main} on CPU {Cpu}, memory {Memory}, IOVA {Iova}",
                 lcores.Count, string.Join(",", lcores.Values.OrderBy(l => l.Id).Select(l => $"{l.Id}@{l.Cpu}")),
                 main.Id, main.Cpu, options.NoHuge ? "4 KiB pages" : options.RequiresHugepages ? "hugepages" : "hugepages if free",
                 options.IovaMode == IovaMode.VirtualAddress ? "va" : "pa");
             try
             {
                 eal.ProbeDevices();
+                eal.StartServices();
             }
             catch
             {
@@ -217,7 +218,7 @@ public sealed partial class Eal : IDisposable
             }
             catch (Exception e)
             {
-                _log.LogError(e, "teardown of {Item} failed", item);
+                _log.LogError(PacketPlane.Telemetry.LogEvents.EalTeardownFailed, e, "teardown of {Item} failed", item);
             }
         }
         foreach (Lcore worker in _lcores.Values.Where(l => !l.IsMain))

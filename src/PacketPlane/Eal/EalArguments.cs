@@ -31,7 +31,9 @@ public static class EalArguments
         new(["--iova-mode"], "va|pa", "device addresses are virtual (va, default) or physical (pa, root only)", ApplyIovaMode),
         new(["--log-level"], "LEVEL", "minimum log level: trace, debug, info, notice, warning, error, critical, or 1-8 as DPDK", ApplyLogLevel),
         new(["-n"], "CHANNELS", "accepted for DPDK compatibility (memory channels); has no effect", (_, v) => ParseInt(v, "-n", "CHANNELS", 1, 32)),
-        new(["--file-prefix"], "PREFIX", "accepted for DPDK compatibility; PacketPlane keeps no shared runtime directory", (_, _) => { }),
+        new(["--file-prefix"], "PREFIX", "runtime directory name (default rte); places the telemetry socket where dpdk-telemetry.py -f PREFIX looks", ApplyFilePrefix),
+        new(["--telemetry"], null, "serve DPDK's telemetry protocol on <runtime dir>/dpdk_telemetry.v2 (off by default)", (o, _) => o.Telemetry = true),
+        new(["--no-telemetry"], null, "do not serve telemetry (the default)", (o, _) => o.Telemetry = false),
     ];
 
     /// <summary>The accepted arguments, one line each, for a usage message.</summary>
@@ -150,6 +152,12 @@ public static class EalArguments
         o.SocketMemoryMegabytes.Clear();
         foreach (string part in value.Split(','))
             o.SocketMemoryMegabytes.Add(ParseInt(part, "--socket-mem", "MB,MB,... (one figure per NUMA node)", 0, int.MaxValue));
+    }
+
+    private static void ApplyFilePrefix(EalOptions o, string value)
+    {
+        Telemetry.TelemetryServer.CheckPrefix(value);
+        o.FilePrefix = value;
     }
 
     private static void ApplyIovaMode(EalOptions o, string value)

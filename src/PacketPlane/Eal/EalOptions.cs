@@ -39,6 +39,19 @@ public sealed class EalOptions
     /// </summary>
     public bool InMemory { get; set; }
 
+    /// <summary>
+    /// DPDK's runtime-directory name (<c>--file-prefix</c>, default <c>rte</c>). PacketPlane keeps no shared runtime
+    /// files; the prefix only places the telemetry socket where DPDK's client looks for it
+    /// (<c>/var/run/dpdk/PREFIX/dpdk_telemetry.v2</c> for root).
+    /// </summary>
+    public string FilePrefix { get; set; } = "rte";
+
+    /// <summary>
+    /// Serve DPDK's v2 telemetry protocol on a UNIX socket (<c>--telemetry</c>; off by default, <c>--no-telemetry</c>
+    /// turns it off again). See <see cref="PacketPlane.Telemetry.TelemetryServer"/>.
+    /// </summary>
+    public bool Telemetry { get; set; }
+
     /// <summary>Hugepage memory required in total, in MiB (<c>-m</c>); null when not requested.</summary>
     public long? MemoryMegabytes { get; set; }
 

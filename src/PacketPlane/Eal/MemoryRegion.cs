@@ -199,7 +199,7 @@ public sealed unsafe class MemoryRegion : IDisposable
         }
         if (Interlocked.Exchange(ref s_smallPageWarningGiven, 1) == 0)
         {
-            log.LogWarning("not enough free hugepages ({Free} MiB free, {Needed} MiB wanted); using 4 KiB pages. " +
+            log.LogWarning(PacketPlane.Telemetry.LogEvents.HugepageFallback, "not enough free hugepages ({Free} MiB free, {Needed} MiB wanted); using 4 KiB pages. " +
                 "For full speed reserve hugepages: {Fix}", free >> 20, needed >> 20,
                 Hugepages.ReserveCommand(needed, hugeSize));
         }

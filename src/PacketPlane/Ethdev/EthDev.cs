@@ -8,6 +8,7 @@ using PacketPlane.Ethdev.Driver;
 using PacketPlane.Internal;
 using PacketPlane.Memory;
 using PacketPlane.Net;
+using PacketPlane.Telemetry;
 
 namespace PacketPlane.Ethdev;
 
@@ -57,6 +58,8 @@ public sealed class EthDev : IDisposable
     private RxQueue[] _rxActive = [];
     private TxQueue[] _txActive = [];
     private EthConf _conf = new();
+    // Set by PacketCapture while a capture of this port runs; bursts test it once (null almost always).
+    private CaptureTap? _captureTap;
 
     private EthDev(ushort portId, DeviceArguments args, EthDriver driver, EthDevice device)
     {
@@ -156,7 +159,9 @@ public sealed class EthDev : IDisposable
             var port = new EthDev((ushort)id, args, driver, device);
             s_ports[id] = port;
             Eal.Current?.Own(port, Eal.TeardownStage.Ports);
-            port._log.LogInformation("port {Port}: {Name} created by driver {Driver}", id, device.Name, driver.Name);
+            port._log.LogDebug(LogEvents.DriverSelected, "device {Name}: driver {Driver} chosen by name prefix (needs: {Requirements})",
+                device.Name, driver.Name, driver.Requirements);
+            port._log.LogInformation(LogEvents.PortCreated, "port {Port}: {Name} created by driver {Driver}", id, device.Name, driver.Name);
             return port;
         }
     }
@@ -192,6 +197,8 @@ public sealed class EthDev : IDisposable
             _txQueues = new TxQueue?[txQueues];
             InstallStandIns();
             State = PortState.Configured;
+            _log.LogInformation(LogEvents.PortConfigured, "port {Port} ({Name}): configured with {Rx} RX / {Tx} TX queue(s), RX offloads {RxOffloads}, TX offloads {TxOffloads}",
+                PortId, Name, rxQueues, txQueues, conf.RxOffloads, conf.TxOffloads);
         }
     }
 
@@ -252,7 +259,7 @@ public sealed class EthDev : IDisposable
             _rxActive = _rxQueues.Select(q => q!).ToArray();
             _txActive = _txQueues.Select(q => q!).ToArray();
             State = PortState.Started;
-            _log.LogInformation("port {Port} ({Name}): started with {Rx} RX / {Tx} TX queue(s){Mode}", PortId, Name,
+            _log.LogInformation(LogEvents.PortStarted, "port {Port} ({Name}): started with {Rx} RX / {Tx} TX queue(s){Mode}", PortId, Name,
                 _rxQueues.Length, _txQueues.Length, Info.Mode is null ? "" : ", " + Info.Mode);
         }
     }
@@ -270,7 +277,7 @@ public sealed class EthDev : IDisposable
             InstallStandIns();
             Device.Stop();
             State = PortState.Stopped;
-            _log.LogInformation("port {Port} ({Name}): stopped", PortId, Name);
+            _log.LogInformation(LogEvents.PortStopped, "port {Port} ({Name}): stopped", PortId, Name);
         }
     }
 
@@ -296,7 +303,7 @@ public sealed class EthDev : IDisposable
                         s_ports[PortId] = null;
                 }
                 Eal.Current?.Disown(this);
-                _log.LogInformation("port {Port} ({Name}): closed", PortId, Name);
+                _log.LogInformation(LogEvents.PortClosed, "port {Port} ({Name}): closed", PortId, Name);
             }
         }
     }
@@ -314,7 +321,12 @@ public sealed class EthDev : IDisposable
         RxQueue[] queues = _rxActive;
         if ((uint)queueId >= (uint)queues.Length)
             return 0;
-        return queues[queueId].RxBurst(packets);
+        int n = queues[queueId].RxBurst(packets);
+        // The one capture check per burst; pairs with the Volatile.Write in SetCaptureTap.
+        CaptureTap? tap = Volatile.Read(ref _captureTap);
+        if (tap is not null && n > 0)
+            tap.CaptureRx(queueId, packets.Slice(0, n));
+        return n;
     }
 
     /// <summary>
@@ -327,7 +339,31 @@ public sealed class EthDev : IDisposable
         TxQueue[] queues = _txActive;
         if ((uint)queueId >= (uint)queues.Length)
             return 0;
+        // As DPDK's pdump TX callback: the packets offered, before the driver takes (and may free) them.
+        CaptureTap? tap = Volatile.Read(ref _captureTap);
+        if (tap is not null)
+            tap.CaptureTx(queueId, packets);
         return queues[queueId].TxBurst(packets);
+    }
+
+    /// <summary>The capture tap on this port, or null.</summary>
+    internal CaptureTap? CaptureTap => Volatile.Read(ref _captureTap);
+
+    /// <summary>Installs or removes the capture tap; publishes it to the lcores' next burst.</summary>
+    internal void SetCaptureTap(CaptureTap? tap) => Volatile.Write(ref _captureTap, tap);
+
+    /// <summary>RX queue <paramref name="queueId"/> if set up, else null (for counters readers: no exception).</summary>
+    internal RxQueue? RxQueueOrNull(int queueId)
+    {
+        RxQueue?[] queues = _rxQueues;
+        return (uint)queueId < (uint)queues.Length ? queues[queueId] : null;
+    }
+
+    /// <summary>TX queue <paramref name="queueId"/> if set up, else null.</summary>
+    internal TxQueue? TxQueueOrNull(int queueId)
+    {
+        TxQueue?[] queues = _txQueues;
+        return (uint)queueId < (uint)queues.Length ? queues[queueId] : null;
     }
 
     /// <summary>The RX queue object, for loops that want to skip the port-level lookup.</summary>
