@@ -66,12 +66,14 @@ internal sealed unsafe class AfPacketRxQueue(ushort portId, int queueId, MbufPoo
         }
     }
 
-    /// <summary>Frames ready for us from <see cref="_next"/> on, up to <paramref name="max"/>.</summary>
+    /// <summary>Frames ready for us from <see cref="_next"/> on, up to <paramref name="max"/> and at most one lap of the ring.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private uint CountReady(nint* frames, uint max)
     {
         uint count = _frameCount;
         uint idx = _next;
+        if (max > count)
+            max = count;
         uint ready = 0;
         while (ready < max)
         {
