@@ -252,7 +252,7 @@ internal sealed unsafe class PacketSocket : IDisposable
     private static PacketPlaneException FanoutError(string device, string iface, int errno)
     {
         string hint = errno == Libc.EINVAL
-            ? $"; kernels before 6.x join only sockets of a running interface: is {iface} up? (ip link set {iface} up)"
+            ? $"; some kernels join only sockets of a running interface: is {iface} up? (ip link set {iface} up)"
             : "";
         return new PacketPlaneException($"device '{device}': joining the PACKET_FANOUT group that spreads {iface}'s traffic over the queue pairs failed: {Libc.Describe(errno)}{hint}");
     }
