@@ -271,4 +271,49 @@ public class AfPacketTrafficTests
         }
         Assert.Equal(0, pool.InUse);
     }
+
+    [SkippableFact]
+    [Trait("Requires", "Root")]
+    public void It_works_on_any_netdev_here_a_tap_whose_other_side_is_a_net_tap_port()
+    {
+        Prerequisites.Require(Requirement.Root, Requirement.Tun);
+        string tap = Tap.TapTrafficTests.NewName();
+        using MbufPool pool = MbufPool.Create("afp_on_tap", 2048, cacheSize: 0);
+        try
+        {
+            using (EthDev tapPort = EthDev.Create($"net_tap0,iface={tap}"))
+            {
+                Tap.TapTrafficTests.Quiet(tap);
+                PortHelper.Setup(tapPort, pool, 1);
+                tapPort.Start();
+                using EthDev packetPort = PortHelper.Start($"net_af_packet0,iface={tap}", pool);
+                var burst = new Packet[32];
+                for (int round = 0; round < 50; round++)
+                {
+                    // AF_PACKET port -> TAP interface's transmit -> net_tap port, and back the other way.
+                    foreach ((EthDev from, EthDev to) in new[] { (packetPort, tapPort), (tapPort, packetPort) })
+                    {
+                        for (int i = 0; i < burst.Length; i++)
+                            burst[i] = PortHelper.Make(pool, TestFrames.Build(round * 100 + i, SizeOf(round * 100 + i), Seed));
+                        PortHelper.SendAll(from, 0, burst);
+                        int got = 0;
+                        for (var clock = Stopwatch.StartNew(); got < burst.Length && clock.Elapsed < TimeSpan.FromSeconds(5);)
+                        {
+                            int n = to.RxBurst(0, burst.AsSpan(got));
+                            for (int i = got; i < got + n; i++)
+                                Assert.Equal(TestFrames.Build(round * 100 + i, SizeOf(round * 100 + i), Seed), PortHelper.Bytes(burst[i]));
+                            got += n;
+                        }
+                        Packet.FreeBulk(burst.AsSpan(0, got));
+                        Assert.Equal(burst.Length, got);
+                    }
+                }
+            }
+            Assert.Equal(0, pool.InUse);
+        }
+        finally
+        {
+            Tap.TapTrafficTests.Cleanup(tap);
+        }
+    }
 }

@@ -339,7 +339,7 @@ internal sealed class AfPacketDevice : EthDevice
     /// </summary>
     private void ProbeRings()
     {
-        using PacketSocket probe = PacketSocket.Open(Name, _options.Interface, _iface.Index, _options, receive: true);
+        using PacketSocket probe = PacketSocket.Open(Name, _options.Interface, _iface.Index, _options, receive: true, bind: false);
     }
 
     private void JoinFanout(List<PacketSocket> sockets)

@@ -52,9 +52,10 @@ internal sealed unsafe class PacketSocket : IDisposable
     /// <summary>
     /// Opens a socket with rings on <paramref name="ifindex"/>. A receiving socket is bound to ETH_P_ALL; a
     /// transmit-only one is bound with protocol 0, which gives it the device for sending but no receive hook,
-    /// so it never collects copies of the traffic.
+    /// so it never collects copies of the traffic. With <paramref name="bind"/> false the socket is left unbound
+    /// (a probe of privileges and ring geometry that must not see traffic).
     /// </summary>
-    public static PacketSocket Open(string device, string iface, int ifindex, AfPacketOptions o, bool receive)
+    public static PacketSocket Open(string device, string iface, int ifindex, AfPacketOptions o, bool receive, bool bind = true)
     {
         // Protocol 0 at creation: the socket hears nothing until bind() below names the interface, so no frame
         // of another interface lands in the ring in between (DPDK opens with ETH_P_ALL and has that window).
@@ -82,7 +83,8 @@ internal sealed unsafe class PacketSocket : IDisposable
             nint[] tx = FrameTable(map + (receive ? (nint)o.RingBytes : 0), o);
             if (receive)
                 IgnoreOutgoing(fd);
-            Bind(fd, ifindex, receive ? Libc.htons(Libc.ETH_P_ALL) : (ushort)0, device, iface);
+            if (bind)
+                Bind(fd, ifindex, receive ? Libc.htons(Libc.ETH_P_ALL) : (ushort)0, device, iface);
             return new PacketSocket(fd, map, length, rx, tx);
         }
         catch

@@ -252,7 +252,7 @@ internal sealed class TapDevice : EthDevice
     private static unsafe void Drain(int fd)
     {
         byte* scratch = stackalloc byte[2048];
-        // Reads of a few bytes each: tun discards the rest of a frame that does not fit, which is the point.
+        // Only to discard: tun drops whatever part of a frame does not fit the buffer, so 2 KiB reads do.
         for (int i = 0; i < 100_000 && Libc.read(fd, scratch, 2048) > 0; i++)
         {
         }
