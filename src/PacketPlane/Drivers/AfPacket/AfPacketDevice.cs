@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Threading;
 using Microsoft.Extensions.Logging;
 using PacketPlane.Ethdev;
 using PacketPlane.Ethdev.Driver;
@@ -353,8 +354,9 @@ internal sealed class AfPacketDevice : EthDevice
     private static unsafe void DiscardReceived(PacketSocket socket)
     {
         nint* frames = socket.RxFrames;
+        // Before any queue reads the ring; release as in AfPacketRxQueue.CopyOut (pairs with the kernel's status read).
         for (int i = 0; i < socket.RxFrameCount; i++)
-            ((Libc.tpacket2_hdr*)frames[i])->tp_status = Libc.TP_STATUS_KERNEL;
+            Volatile.Write(ref ((Libc.tpacket2_hdr*)frames[i])->tp_status, Libc.TP_STATUS_KERNEL);
         socket.ReadStatistics();
     }
 

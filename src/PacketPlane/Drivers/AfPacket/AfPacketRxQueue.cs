@@ -27,9 +27,6 @@ internal sealed unsafe class AfPacketRxQueue(ushort portId, int queueId, MbufPoo
     /// <summary>Frames larger than an mbuf's data room, dropped and counted as errors.</summary>
     internal ulong Oversize;
 
-    /// <summary>Pool the queue fills from.</summary>
-    internal MbufPool Pool => pool;
-
     /// <summary>Starts reading <paramref name="socket"/>'s RX ring from its first frame.</summary>
     internal void Attach(PacketSocket socket)
     {

@@ -66,6 +66,7 @@ internal sealed unsafe class AfPacketTxQueue(ushort portId, int queueId, bool vl
             int pending = 0;
             for (uint i = 0; frames != null && i < _frameCount; i++)
             {
+                // A snapshot for statistics; pairs with the kernel's status stores as in TxBurst.
                 if (!IsAvailable(Volatile.Read(ref ((Libc.tpacket2_hdr*)frames[i])->tp_status)))
                     pending++;
             }
@@ -205,6 +206,8 @@ internal sealed unsafe class AfPacketTxQueue(ushort portId, int queueId, bool vl
         for (uint i = 0; i < _frameCount; i++)
         {
             var hdr = (Libc.tpacket2_hdr*)_frames[i];
+            // Same pairing as TxBurst: the kernel only moves SEND_REQUEST frames inside sendto(), which is not
+            // running, so taking them back cannot race with it; SENDING frames are left for their destructor.
             if (Volatile.Read(ref hdr->tp_status) == Libc.TP_STATUS_SEND_REQUEST)
                 Volatile.Write(ref hdr->tp_status, Libc.TP_STATUS_AVAILABLE);
         }
