@@ -9,5 +9,8 @@ internal static class BuiltInDrivers
     public static IEnumerable<EthDriver> Create() =>
     [
         new Null.NullDriver(),
+        new AfPacket.AfPacketDriver(),
+        new AfPacket.EthAfPacketAlias(),
+        new Tap.TapDriver(),
     ];
 }

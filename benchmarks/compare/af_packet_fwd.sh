@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# AF_PACKET io forwarding, DPDK's dpdk-testpmd against PacketPlane, on the same veth testbed in the same run.
+#
+#   generator netns ppb_gen:   dpdk-testpmd --forward-mode=txonly on net_af_packet(gen0)   [CPU 0]
+#        gen0 <-veth-> fwd0
+#   forwarder netns ppb_fwd:   port 0 = net_af_packet(fwd0), port 1 = net_af_packet(fwd1), io forwarding [CPU 1]
+#        fwd1 <-veth-> sink0
+#   sink netns ppb_sink:       sink0 drops everything (no listener)
+#
+# The forwarded rate is port 1's TX rate in the forwarder (what left fwd1), from the forwarder's own
+# per-second counters; the median of the steady-state seconds is reported, with cycles per packet
+# (CPU MHz / Mpps, one forwarding core). DPDK and PacketPlane alternate for ROUNDS rounds so both see
+# the same machine state. With 2 vCPUs shared by the generator, the forwarder and the kernel's softirq
+# work (veth delivery runs in the sender's context), the figures are indicative only.
+#
+# Environment:
+#   DURATION=15          seconds each forwarder runs (the first 3 are discarded as warm-up)
+#   ROUNDS=2             DPDK/PacketPlane alternations
+#   PKT_SIZE=64          generator frame size
+#   FWD_ARGS=            extra net_af_packet arguments for the forwarder's ports, e.g. ",framecnt=2048"
+#   PP_CMD=...           the PacketPlane forwarder, called with DPDK-style arguments:
+#                        $PP_CMD -l 0,1 --main-lcore 0 --vdev net_af_packet0,iface=fwd0 --vdev net_af_packet1,iface=fwd1 \
+#                                -- --forward-mode=io --stats-period=1 --duration=S
+#                        Default: samples/TestPmd when built (dotnet build samples/TestPmd -c Release), else the
+#                        minimal forwarder in benchmarks/compare/af_packet_fwd/ (built on demand).
+#                        PP_CMD=none runs the DPDK side only.
+# Needs root, dpdk-testpmd (Debian package dpdk), iproute2, hugepages (echo 1024 > /proc/sys/vm/nr_hugepages).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+DURATION=${DURATION:-15}
+ROUNDS=${ROUNDS:-2}
+PKT_SIZE=${PKT_SIZE:-64}
+FWD_ARGS=${FWD_ARGS:-}
+WARMUP=3
+OUT=$(mktemp -d /tmp/pp_afp_bench.XXXXXX)
+MHZ=$(awk -F: '/cpu MHz/ {print $2; exit}' /proc/cpuinfo | tr -d ' ')
+
+if [[ -z "${PP_CMD:-}" ]]; then
+    TESTPMD_DLL=$ROOT/samples/TestPmd/bin/Release/net10.0/TestPmd.dll
+    if [[ -f $TESTPMD_DLL ]]; then
+        PP_CMD="dotnet $TESTPMD_DLL"
+    else
+        dotnet build "$ROOT/benchmarks/compare/af_packet_fwd/AfPacketFwd.csproj" -c Release -v q -nologo >/dev/null
+        PP_CMD="dotnet $ROOT/benchmarks/compare/af_packet_fwd/bin/Release/net10.0/AfPacketFwd.dll"
+    fi
+fi
+
+GEN_PID=
+cleanup() {
+    if [[ -n "$GEN_PID" ]]; then kill -INT "$GEN_PID" 2>/dev/null || true; wait "$GEN_PID" 2>/dev/null || true; GEN_PID=; fi
+    for ns in ppb_gen ppb_fwd ppb_sink; do ip netns del $ns 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+testbed() {
+    cleanup
+    for ns in ppb_gen ppb_fwd ppb_sink; do ip netns add $ns; ip -n $ns link set lo up; done
+    ip link add gen0 netns ppb_gen type veth peer name fwd0 netns ppb_fwd
+    ip link add fwd1 netns ppb_fwd type veth peer name sink0 netns ppb_sink
+    for pair in ppb_gen:gen0 ppb_fwd:fwd0 ppb_fwd:fwd1 ppb_sink:sink0; do
+        ns=${pair%%:*}; dev=${pair##*:}
+        ip netns exec $ns sysctl -qw net.ipv6.conf.$dev.disable_ipv6=1
+        ip -n $ns link set $dev multicast off up
+    done
+}
+
+start_generator() {
+    # Forwarding lcore 0 on CPU 0; the main lcore (CPU 1) only prints stats.
+    ip netns exec ppb_gen dpdk-testpmd -l 0,1 --main-lcore 1 --in-memory --file-prefix=ppb_gen --no-pci \
+        --vdev "net_af_packet0,iface=gen0" -- --forward-mode=txonly --txpkts="$PKT_SIZE" --txonly-multi-flow \
+        --total-num-mbufs=8192 --stats-period=5 >"$OUT/gen.log" 2>&1 &
+    GEN_PID=$!
+    sleep 4
+}
+
+stop_generator() {
+    kill -INT "$GEN_PID" 2>/dev/null || true
+    wait "$GEN_PID" 2>/dev/null || true
+    GEN_PID=
+}
+
+# Median of port 1's Tx-pps over the steady-state seconds of a testpmd-format log.
+median_tx_pps() {
+    awk -v skip=$WARMUP '
+        /NIC statistics for port 1/ { p1 = 1; next }
+        /NIC statistics for port/   { p1 = 0 }
+        p1 && /Tx-pps:/ { n++; if (n > skip) print $2 }' "$1" | sort -n | awk '{a[NR]=$1} END { if (NR == 0) print 0; else print a[int((NR+1)/2)] }'
+}
+
+run_forwarder() { # name command...
+    local name=$1; shift
+    ip netns exec ppb_fwd timeout -s INT $((DURATION + 2)) "$@" >"$OUT/$name.log" 2>&1 || true
+    median_tx_pps "$OUT/$name.log"
+}
+
+dpdk_forwarder() {
+    run_forwarder "dpdk_$1" dpdk-testpmd -l 0,1 --main-lcore 0 --in-memory --file-prefix=ppb_fwd --no-pci \
+        --vdev "net_af_packet0,iface=fwd0$FWD_ARGS" --vdev "net_af_packet1,iface=fwd1$FWD_ARGS" \
+        -- --forward-mode=io --total-num-mbufs=8192 --stats-period=1
+}
+
+pp_forwarder() {
+    # shellcheck disable=SC2086
+    run_forwarder "pp_$1" $PP_CMD -l 0,1 --main-lcore 0 \
+        --vdev "net_af_packet0,iface=fwd0$FWD_ARGS" --vdev "net_af_packet1,iface=fwd1$FWD_ARGS" \
+        -- --forward-mode=io --stats-period=1 --duration="$DURATION"
+}
+
+testbed
+start_generator
+declare -a DPDK PP
+for r in $(seq 1 "$ROUNDS"); do
+    DPDK+=("$(dpdk_forwarder "$r")")
+    if [[ "$PP_CMD" != none ]]; then PP+=("$(pp_forwarder "$r")"); fi
+done
+stop_generator
+GEN_PPS=$(awk '/Tx-pps:/ {v=$2} END {print v+0}' "$OUT/gen.log")
+
+fmt() { awk -v pps="$1" -v mhz="$MHZ" 'BEGIN { if (pps > 0) printf "%.3f Mpps (%.0f cycles/packet)", pps/1e6, mhz*1e6/pps; else printf "no traffic" }'; }
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+echo "AF_PACKET io forwarding over veth, ${PKT_SIZE}-byte frames, ${DURATION}s x ${ROUNDS} rounds, CPU ${MHZ} MHz (logs: $OUT)"
+echo "generator (dpdk-testpmd txonly) last rate: $(fmt "$GEN_PPS")"
+echo "dpdk-testpmd rounds: ${DPDK[*]}"
+echo "dpdk-testpmd:  $(fmt "$(median "${DPDK[@]}")")"
+if [[ "$PP_CMD" != none ]]; then
+    echo "PacketPlane rounds: ${PP[*]}  ($PP_CMD)"
+    echo "PacketPlane:   $(fmt "$(median "${PP[@]}")")"
+    awk -v a="$(median "${PP[@]}")" -v b="$(median "${DPDK[@]}")" 'BEGIN { if (b > 0) printf "ratio PacketPlane / DPDK: %.2f\n", a/b }'
+fi
