@@ -10,5 +10,6 @@ internal static class BuiltInDrivers
     [
         new Null.NullDriver(),
         new Ring.RingDriver(),
+        new Pcap.PcapDriver(),
     ];
 }
