@@ -16,16 +16,16 @@ public sealed class L2Forwarder
     public const int DrainMicroseconds = 100;
 
     private readonly RxPort[] _rxPorts;
-    private readonly TxBuffer[] _txBuffers;
+    private readonly TxPort[] _txPorts;
     private readonly PortCounters[] _counters;
     private readonly ForwardingControl _control;
     private readonly bool _macUpdating;
 
-    internal L2Forwarder(int lcoreId, RxPort[] rxPorts, TxBuffer[] txBuffers, PortCounters[] counters, ForwardingControl control, bool macUpdating)
+    internal L2Forwarder(int lcoreId, RxPort[] rxPorts, TxPort[] txPorts, PortCounters[] counters, ForwardingControl control, bool macUpdating)
     {
         LcoreId = lcoreId;
         _rxPorts = rxPorts;
-        _txBuffers = txBuffers;
+        _txPorts = txPorts;
         _counters = counters;
         _control = control;
         _macUpdating = macUpdating;
@@ -34,7 +34,7 @@ public sealed class L2Forwarder
     /// <summary>The lcore this loop runs on.</summary>
     public int LcoreId { get; }
 
-    /// <summary>Port ids this lcore receives from.</summary>
+    /// <summary>Port numbers this lcore receives from.</summary>
     public int[] RxPortIds => Array.ConvertAll(_rxPorts, r => r.PortId);
 
     /// <summary>Forwards until <see cref="ForwardingControl.RequestStop"/>, then sends what is buffered.</summary>
@@ -70,29 +70,35 @@ public sealed class L2Forwarder
 
     private void Drain()
     {
-        foreach (TxBuffer buffer in _txBuffers)
-            _counters[buffer.Port.PortId].Sent += buffer.Flush();
+        foreach (TxPort tx in _txPorts)
+            _counters[tx.PortId].Sent += tx.Buffer.Flush();
     }
 }
 
-/// <summary>An RX port of a forwarder, with where its packets go and the MAC bytes they get (l2fwd_mac_updating).</summary>
+/// <summary>A TX port of a forwarder: its buffer and its number in the application's port list.</summary>
+internal readonly record struct TxPort(TxBuffer Buffer, int PortId);
+
+/// <summary>
+/// An RX port of a forwarder, with where its packets go and the MAC bytes they get (l2fwd_mac_updating). Port
+/// numbers are positions in the application's port list (DPDK's port ids).
+/// </summary>
 internal readonly struct RxPort
 {
     private readonly ulong _head;
     private readonly uint _tail;
 
-    public RxPort(EthDev port, TxBuffer txBuffer)
+    public RxPort(EthDev port, int portId, TxPort tx)
     {
         Port = port;
-        PortId = port.PortId;
-        TxBuffer = txBuffer;
-        TxPortId = txBuffer.Port.PortId;
+        PortId = portId;
+        TxBuffer = tx.Buffer;
+        TxPortId = tx.PortId;
         // Destination 02:00:00:00:00:<tx port>, source the TX port's MAC: 12 bytes written as 8 + 4.
         Span<byte> macs = stackalloc byte[12];
         macs.Clear();
         macs[0] = 0x02;
         macs[5] = (byte)TxPortId;
-        txBuffer.Port.MacAddress.CopyTo(macs[6..]);
+        tx.Buffer.Port.MacAddress.CopyTo(macs[6..]);
         _head = MemoryMarshal.Read<ulong>(macs);
         _tail = MemoryMarshal.Read<uint>(macs[8..]);
     }
@@ -149,4 +155,7 @@ public sealed class ForwardingControl
 
     /// <summary>Asks every loop to finish its current iteration, send what it buffered, and return.</summary>
     public void RequestStop() => _stop = true;
+
+    /// <summary>Re-arms the flag after a stop, so the loops can run again (tests warm up, then measure).</summary>
+    public void Reset() => _stop = false;
 }

@@ -32,7 +32,7 @@ public sealed class L2FwdApp : IDisposable
 
     /// <summary>Sets everything up and starts the enabled ports.</summary>
     /// <param name="options">Parsed application arguments.</param>
-    /// <param name="ports">Ports by port id (the EAL's --vdev ports, in order).</param>
+    /// <param name="ports">The ports; a port's number (as in -p and --portmap) is its position here (the EAL's --vdev order).</param>
     /// <param name="lcoreIds">Lcores available for forwarding, ascending.</param>
     /// <param name="output">Where the l2fwd messages and statistics go.</param>
     /// <exception cref="L2FwdArgumentException">The port mask or map names ports that do not exist, or too few lcores.</exception>
@@ -57,12 +57,13 @@ public sealed class L2FwdApp : IDisposable
         try
         {
             foreach (int p in _enabled)
-                InitPort(ports[p]);
+                InitPort(p, ports[p]);
             foreach ((int lcore, List<int> rx) in rxByLcore)
             {
-                RxPort[] rxPorts = rx.Select(p => new RxPort(ports[p], _txBuffers[destination[p]])).ToArray();
-                TxBuffer[] txBuffers = rx.Select(p => _txBuffers[destination[p]]).Distinct().ToArray();
-                _forwarders[lcore] = new L2Forwarder(lcore, rxPorts, txBuffers, _counters, Control, options.MacUpdating);
+                TxPort TxOf(int p) => new(_txBuffers[destination[p]], destination[p]);
+                RxPort[] rxPorts = rx.Select(p => new RxPort(ports[p], p, TxOf(p))).ToArray();
+                TxPort[] txPorts = rx.Select(TxOf).Distinct().ToArray();
+                _forwarders[lcore] = new L2Forwarder(lcore, rxPorts, txPorts, _counters, Control, options.MacUpdating);
             }
         }
         catch
@@ -233,20 +234,20 @@ public sealed class L2FwdApp : IDisposable
         return byLcore;
     }
 
-    private void InitPort(EthDev port)
+    private void InitPort(int portId, EthDev port)
     {
-        _out.Write($"Initializing port {port.PortId}... ");
+        _out.Write($"Initializing port {portId}... ");
         port.Configure(1, 1, new EthConf { TxOffloads = port.Info.TxOffloadCapabilities & TxOffloads.MbufFastFree });
         int rxd = Math.Clamp(Descriptors, port.Info.RxDescriptorLimits.Min, port.Info.RxDescriptorLimits.Max);
         int txd = Math.Clamp(Descriptors, port.Info.TxDescriptorLimits.Min, port.Info.TxDescriptorLimits.Max);
         port.SetupRxQueue(0, rxd, _pool);
         port.SetupTxQueue(0, txd);
-        _txBuffers[port.PortId] = new TxBuffer(port, 0, L2Forwarder.MaxBurst);
+        _txBuffers[portId] = new TxBuffer(port, 0, L2Forwarder.MaxBurst);
         port.Start();
         _out.WriteLine("done: ");
         if (_options.Promiscuous)
             port.Promiscuous = true;
-        _out.WriteLine($"Port {port.PortId}, MAC address: {port.MacAddress.ToString().ToUpperInvariant()}");
+        _out.WriteLine($"Port {portId}, MAC address: {port.MacAddress.ToString().ToUpperInvariant()}");
         _out.WriteLine();
     }
 }
