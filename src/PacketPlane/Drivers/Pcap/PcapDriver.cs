@@ -29,36 +29,41 @@ internal sealed class PcapDriver : EthDriver
 
     public override IReadOnlyDictionary<string, string> Parameters { get; } = new Dictionary<string, string>
     {
-        ["rx_pcap"] = "pcap file to receive from (microsecond or nanosecond format, either byte order, Ethernet link type)",
-        ["tx_pcap"] = "pcap file to write what the port sends to (created or truncated; nanosecond format)",
+        ["rx_pcap"] = "pcap file to receive from (microsecond or nanosecond format, either byte order, Ethernet link type); repeat for more RX queues",
+        ["tx_pcap"] = "pcap file to write what the port sends to (created or truncated; nanosecond format); repeat for more TX queues",
         ["infinite_rx"] = "1 to load rx_pcap into memory once and replay it forever, default 0 (read it once)",
         ["snaplen"] = $"bytes of each sent packet written to tx_pcap, 64 to {PcapFormat.MaxRecordLength}, default {DefaultSnapLength}",
     };
 
+    /// <summary>As DPDK: each rx_pcap is one RX queue, each tx_pcap one TX queue.</summary>
+    public override IReadOnlyCollection<string> RepeatableParameters { get; } = ["rx_pcap", "tx_pcap"];
+
     public override EthDevice Create(DeviceArguments args)
     {
         string name = args.DeviceName;
-        string? rx = args.GetString("rx_pcap");
-        string? tx = args.GetString("tx_pcap");
+        IReadOnlyList<string> rx = args.GetAll("rx_pcap");
+        IReadOnlyList<string> tx = args.GetAll("tx_pcap");
         bool infinite = args.GetBool("infinite_rx", false);
         uint snap = (uint)args.GetInt32("snaplen", DefaultSnapLength, 64, (int)PcapFormat.MaxRecordLength);
-        if (string.IsNullOrEmpty(rx) && string.IsNullOrEmpty(tx))
+        if (rx.Count == 0 && tx.Count == 0)
             throw new DeviceArgumentException($"device '{name}' needs rx_pcap=FILE, tx_pcap=FILE or both, e.g. {name},rx_pcap=in.pcap,tx_pcap=out.pcap");
-        if (infinite && string.IsNullOrEmpty(rx))
+        if (rx.Concat(tx).Any(string.IsNullOrEmpty))
+            throw new DeviceArgumentException($"device '{name}': rx_pcap and tx_pcap need a file name");
+        if (infinite && rx.Count == 0)
             throw new DeviceArgumentException($"device '{name}': infinite_rx=1 replays rx_pcap, which is not given");
         var readers = new List<PcapReader>();
         var writers = new List<PcapWriter>();
         try
         {
-            if (!string.IsNullOrEmpty(rx))
+            foreach (string file in rx)
             {
-                PcapReader reader = PcapReader.Open(rx, infinite, $"{name}: rx_pcap={rx}");
+                PcapReader reader = PcapReader.Open(file, infinite, $"{name}: rx_pcap={file}");
                 readers.Add(reader);
                 if (infinite && reader.RecordCount == 0)
-                    throw new DeviceArgumentException($"{name}: rx_pcap={rx} has no packets, so infinite_rx=1 has nothing to replay");
+                    throw new DeviceArgumentException($"{name}: rx_pcap={file} has no packets, so infinite_rx=1 has nothing to replay");
             }
-            if (!string.IsNullOrEmpty(tx))
-                writers.Add(PcapWriter.Create(tx, snap, $"{name}: tx_pcap={tx}"));
+            foreach (string file in tx)
+                writers.Add(PcapWriter.Create(file, snap, $"{name}: tx_pcap={file}"));
             int index = Interlocked.Increment(ref s_deviceIndex) - 1;
             return new PcapDevice(name, readers, writers, infinite, index);
         }
@@ -92,8 +97,8 @@ internal sealed class PcapDevice : EthDevice
         // 02:70:63:61:70:xx, "pcap" in a locally administered address, as DPDK's pcap PMD.
         _mac = new MacAddress(0x0270_6361_7000UL | (uint)(index & 0xFF));
         // DPDK: as many queues as files; the missing direction gets one dummy queue per queue of the other.
-        int rxQueues = Math.Max(readers.Count, writers.Count);
-        int txQueues = Math.Max(writers.Count, readers.Count);
+        int rxQueues = readers.Count > 0 ? readers.Count : writers.Count;
+        int txQueues = writers.Count > 0 ? writers.Count : readers.Count;
         Info = new DevInfo
         {
             DriverName = "net_pcap",

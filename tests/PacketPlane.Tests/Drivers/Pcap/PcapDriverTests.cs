@@ -214,6 +214,40 @@ public sealed class PcapDriverTests : IDisposable
         Assert.Equal(0, pool.InUse);
     }
 
+    [Fact]
+    public void Each_rx_pcap_and_tx_pcap_given_is_a_queue_as_in_dpdk()
+    {
+        string rx0 = NewPath("mq_rx0"), rx1 = NewPath("mq_rx1"), tx0 = NewPath("mq_tx0"), tx1 = NewPath("mq_tx1");
+        PcapFiles.Write(rx0, [ThreeRecords[0]]);
+        PcapFiles.Write(rx1, [ThreeRecords[1], ThreeRecords[2]]);
+        using MbufPool pool = MbufPool.Create("pcap_mq", 64, cacheSize: 0);
+        using EthDev port = EthDev.Create($"net_pcap_mq,rx_pcap={rx0},rx_pcap={rx1},tx_pcap={tx0},tx_pcap={tx1}");
+        Assert.Equal(2, port.Info.MaxRxQueues);
+        Assert.Equal(2, port.Info.MaxTxQueues);
+        port.Configure(2, 2);
+        for (int q = 0; q < 2; q++)
+        {
+            port.SetupRxQueue(q, 64, pool);
+            port.SetupTxQueue(q, 64);
+        }
+        port.Start();
+        var burst = new Packet[8];
+        Assert.Equal(2, port.RxBurst(1, burst));
+        Assert.Equal(ThreeRecords[1].Data, burst[0].Data.ToArray());
+        Assert.Equal(2, port.TxBurst(1, burst.AsSpan(0, 2)));
+        Assert.Equal(1, port.RxBurst(0, burst));
+        Assert.Equal(1, port.TxBurst(0, burst.AsSpan(0, 1)));
+        port.Close();
+        Assert.Equal([ThreeRecords[0].Data], PcapFiles.Read(tx0).Records.Select(r => r.Data));
+        Assert.Equal([ThreeRecords[1].Data, ThreeRecords[2].Data], PcapFiles.Read(tx1).Records.Select(r => r.Data));
+        using EthDev mixed = EthDev.Create($"net_pcap_mq2,rx_pcap={rx0},rx_pcap={rx1},tx_pcap={NewPath("mq_tx2")}");
+        Assert.Equal((2, 1), (mixed.Info.MaxRxQueues, mixed.Info.MaxTxQueues));
+        var e = Assert.Throws<DeviceArgumentException>(() => EthDev.Create($"net_pcap_mq3,rx_pcap={rx0},snaplen=100,snaplen=200"));
+        Assert.Contains("argument 'snaplen' is given twice (only rx_pcap, tx_pcap may repeat)", e.Message);
+        e = Assert.Throws<DeviceArgumentException>(() => EthDev.Create("net_null_mq4,size=64,size=128"));
+        Assert.Contains("argument 'size' is given twice", e.Message);
+    }
+
     // ---- errors at open: each names the file, and for damaged records the record number and byte offset ----
 
     [Fact]
