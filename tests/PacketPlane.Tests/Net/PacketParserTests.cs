@@ -1,5 +1,6 @@
 using System;
 using System.Buffers.Binary;
+using PacketPlane.Memory;
 using PacketPlane.Net;
 using Xunit;
 
@@ -150,6 +151,30 @@ public class PacketParserTests
         Assert.Equal(60, frame.Length);
         Assert.Equal(Udp4, PacketParser.Parse(frame));
         Assert.Equal(32, new Ipv4Header(frame.AsSpan(14)).Payload.Length + 20);
+    }
+
+    [Theory]
+    [InlineData(20, 100)]
+    [InlineData(20, 1400)]
+    [InlineData(300, 1400)]
+    [InlineData(60, 64)]
+    public void Classify_reads_headers_across_segments_and_stores_the_type(int firstSegment, int frameLength)
+    {
+        byte[] frame = TestPackets.Udp6(frameLength);
+        using MbufPool pool = MbufPool.Create("parse_chain", 8, cacheSize: 0);
+        Packet head = pool.Alloc(), tail = pool.Alloc();
+        head.TryAppend(firstSegment);
+        tail.TryAppend(frameLength - firstSegment);
+        frame.AsSpan(0, firstSegment).CopyTo(head.Data);
+        frame.AsSpan(firstSegment).CopyTo(tail.Data);
+        Assert.True(head.TryChain(tail));
+        PacketType expected = PacketParser.Parse(frame, out HeaderLengths lengths);
+        Assert.Equal(expected, PacketParser.Classify(head, out HeaderLengths chained));
+        Assert.Equal(lengths, chained);
+        Assert.Equal(expected, head.PacketType);
+        Assert.Equal(PacketType.L2Ether | PacketType.L3Ipv6 | PacketType.L4Udp, expected);
+        head.Free();
+        Assert.Equal(0, pool.InUse);
     }
 
     [Fact]

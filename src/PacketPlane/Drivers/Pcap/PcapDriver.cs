@@ -51,6 +51,9 @@ internal sealed class PcapDriver : EthDriver
             throw new DeviceArgumentException($"device '{name}': rx_pcap and tx_pcap need a file name");
         if (infinite && rx.Count == 0)
             throw new DeviceArgumentException($"device '{name}': infinite_rx=1 replays rx_pcap, which is not given");
+        string? shared = rx.Select(System.IO.Path.GetFullPath).Intersect(tx.Select(System.IO.Path.GetFullPath)).FirstOrDefault();
+        if (shared is not null)
+            throw new DeviceArgumentException($"device '{name}': {shared} is both rx_pcap and tx_pcap; writing would truncate the capture being read, so write to another file");
         var readers = new List<PcapReader>();
         var writers = new List<PcapWriter>();
         try

@@ -324,6 +324,11 @@ public sealed class PcapDriverTests : IDisposable
         Assert.Contains("needs rx_pcap=FILE, tx_pcap=FILE or both", e.Message);
         e = Assert.Throws<DeviceArgumentException>(() => EthDev.Create($"net_pcap_e8,tx_pcap={NewPath("x")},infinite_rx=1"));
         Assert.Contains("infinite_rx=1 replays rx_pcap, which is not given", e.Message);
+        string both = NewPath("both");
+        PcapFiles.Write(both, ThreeRecords);
+        e = Assert.Throws<DeviceArgumentException>(() => EthDev.Create($"net_pcap_e8,rx_pcap={both},tx_pcap={both}"));
+        Assert.Contains("is both rx_pcap and tx_pcap", e.Message);
+        Assert.Equal(3, PcapFiles.Read(both).Records.Count); // untouched
     }
 
     [Fact]
