@@ -76,14 +76,17 @@ public sealed class L2FwdForwardingTests : IDisposable
         var options = L2FwdOptions.Parse(macUpdating ? ["-p", "0x3", "-q", "2"] : ["-p", "0x3", "-q", "2", "--no-mac-updating"]);
         var output = new StringWriter();
         MacAddress port1Mac;
+        PacketPlane.Memory.MbufPool pool;
         using (var app = new L2FwdApp(options, ports, [0], output))
         {
+            pool = app.Pool;
             port1Mac = ports[1].MacAddress;
             RunUntil(app, () => app.Counters[1].Sent == input.Length);
             Assert.Equal(input.Length, app.Counters[0].Received);
             Assert.Equal(0, app.Dropped(1));
         }
         Assert.Contains("Bye...", output.ToString());
+        Assert.Equal(0, pool.LeakedAtDispose);
         Assert.Contains($"Packets received: {input.Length,20}", output.ToString());
         List<PcapTestRecord> written = PcapFiles.Read(out1).Records;
         Assert.Equal(input.Length, written.Count);

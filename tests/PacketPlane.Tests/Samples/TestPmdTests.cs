@@ -74,10 +74,13 @@ public sealed class TestPmdForwardingTests : IDisposable
         var ports = new List<EthDev> { EthDev.Create("net_null_tpio0"), EthDev.Create("net_null_tpio1") };
         var output = new StringWriter();
         RunResult r;
+        MbufPool pool;
         using (var app = new TestPmdApp(TestPmdOptions.Parse(["--forward-mode=io"]), ports, [1], output))
         {
+            pool = app.Pool;
             r = Run(app, () => app.Streams.Sum(s => s.RxPackets) >= 1_200_000);
         }
+        Assert.Equal(0, pool.LeakedAtDispose);
         Assert.True(r.Packets >= 1_200_000);
         Assert.Equal(r.Ports[0].RxPackets, r.Ports[1].TxPackets + r.Ports[1].TxDropped);
         Assert.Equal(r.Ports[1].RxPackets, r.Ports[0].TxPackets + r.Ports[0].TxDropped);
@@ -123,12 +126,15 @@ public sealed class TestPmdForwardingTests : IDisposable
                 EthDev.Create($"net_pcap_tp{mode}1,tx_pcap={output1}"),
             };
             MacAddress port1Mac = ports[1].MacAddress;
+            MbufPool pool;
             using (var app = new TestPmdApp(TestPmdOptions.Parse([$"--forward-mode={mode}", "--no-flush-rx", "--eth-peer=1,02:00:00:00:00:77"]), ports, [1], TextWriter.Null))
             {
+                pool = app.Pool;
                 RunResult r = Run(app, () => app.Streams.Sum(s => s.TxPackets) >= frames.Length);
                 Assert.Equal((ulong)frames.Length, r.Ports[0].RxPackets);
                 Assert.Equal((ulong)frames.Length, r.Ports[1].TxPackets);
             }
+            Assert.Equal(0, pool.LeakedAtDispose);
             List<PcapTestRecord> written = PcapFiles.Read(output1).Records;
             Assert.Equal(frames.Length, written.Count);
             for (int i = 0; i < frames.Length; i++)
@@ -162,13 +168,16 @@ public sealed class TestPmdForwardingTests : IDisposable
             EthDev.Create($"net_pcap_txo{size}b,tx_pcap={out1}"),
         };
         MacAddress mac0 = ports[0].MacAddress;
+        MbufPool pool;
         using (var app = new TestPmdApp(TestPmdOptions.Parse(["--forward-mode=txonly", $"--txpkts={size}", "--burst=16"]), ports, [1], TextWriter.Null))
         {
+            pool = app.Pool;
             RunResult r = Run(app, () => app.Streams.Sum(s => s.TxPackets) >= 1000);
             Assert.True(r.Ports[0].TxPackets > 0 && r.Ports[1].TxPackets > 0);
             Assert.Equal(r.Ports[0].TxPackets + r.Ports[1].TxPackets, r.Packets);
             Assert.Equal(0ul, r.Ports[0].RxPackets);
         }
+        Assert.Equal(0, pool.LeakedAtDispose);
         List<PcapTestRecord> written = PcapFiles.Read(out0).Records;
         Assert.NotEmpty(written);
         foreach (PcapTestRecord rec in written)
