@@ -12,5 +12,7 @@ internal static class BuiltInDrivers
         new AfPacket.AfPacketDriver(),
         new AfPacket.EthAfPacketAlias(),
         new Tap.TapDriver(),
+        new Ring.RingDriver(),
+        new Pcap.PcapDriver(),
     ];
 }

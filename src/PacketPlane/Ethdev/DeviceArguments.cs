@@ -10,17 +10,21 @@ namespace PacketPlane.Ethdev;
 /// A parsed DPDK device string: <c>net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap</c> gives device name
 /// <c>net_pcap0</c> and two key/value arguments. Values may hold commas inside brackets (<c>queues=[0,1]</c>).
 /// Drivers read their arguments through the typed getters, which name the key and the expected form when a
-/// value is malformed.
+/// value is malformed. A key may be given more than once only where the driver says so
+/// (<see cref="Driver.EthDriver.RepeatableParameters"/>; DPDK's pcap PMD takes one rx_pcap per queue); the getters
+/// return the first value and <see cref="GetAll"/> every one.
 /// </summary>
 public sealed class DeviceArguments
 {
     private readonly Dictionary<string, string> _values;
+    private readonly Dictionary<string, List<string>> _repeated;
 
-    private DeviceArguments(string text, string deviceName, Dictionary<string, string> values)
+    private DeviceArguments(string text, string deviceName, Dictionary<string, string> values, Dictionary<string, List<string>> repeated)
     {
         Text = text;
         DeviceName = deviceName;
         _values = values;
+        _repeated = repeated;
     }
 
     /// <summary>The device string as given.</summary>
@@ -32,8 +36,8 @@ public sealed class DeviceArguments
     /// <summary>The keys given, in order of appearance.</summary>
     public IReadOnlyCollection<string> Keys => _values.Keys;
 
-    /// <summary>Parses a device string.</summary>
-    /// <exception cref="DeviceArgumentException">Empty name, an argument without '=', a repeated key, unbalanced brackets.</exception>
+    /// <summary>Parses a device string (a repeated key is refused later, by <see cref="CheckKeys"/>, unless the driver allows it).</summary>
+    /// <exception cref="DeviceArgumentException">Empty name, an argument without '=', unbalanced brackets.</exception>
     public static DeviceArguments Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -42,6 +46,7 @@ public sealed class DeviceArguments
         if (name.Length == 0)
             throw new DeviceArgumentException($"device string '{text}' has no device name; expected NAME[,key=value,...] such as net_null0,size=64");
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var repeated = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (string raw in parts.Skip(1))
         {
             string part = raw.Trim();
@@ -51,17 +56,30 @@ public sealed class DeviceArguments
             if (eq <= 0)
                 throw new DeviceArgumentException($"device '{name}': argument '{part}' is not key=value");
             string key = part[..eq].Trim();
-            if (!values.TryAdd(key, part[(eq + 1)..].Trim()))
-                throw new DeviceArgumentException($"device '{name}': argument '{key}' is given twice");
+            string value = part[(eq + 1)..].Trim();
+            if (!values.TryAdd(key, value))
+            {
+                if (!repeated.TryGetValue(key, out List<string>? more))
+                    repeated[key] = more = new List<string>();
+                more.Add(value);
+            }
         }
-        return new DeviceArguments(text, name, values);
+        return new DeviceArguments(text, name, values, repeated);
     }
 
     /// <summary>True when <paramref name="key"/> was given.</summary>
     public bool Has(string key) => _values.ContainsKey(key);
 
-    /// <summary>The raw value of <paramref name="key"/>, or null.</summary>
+    /// <summary>The raw value of <paramref name="key"/> (its first, if repeated), or null.</summary>
     public string? GetString(string key) => _values.TryGetValue(key, out string? v) ? v : null;
+
+    /// <summary>Every value given for <paramref name="key"/>, in order (empty when absent).</summary>
+    public IReadOnlyList<string> GetAll(string key)
+    {
+        if (!_values.TryGetValue(key, out string? first))
+            return [];
+        return _repeated.TryGetValue(key, out List<string>? more) ? [first, .. more] : [first];
+    }
 
     /// <summary>The value of a required key.</summary>
     public string GetRequiredString(string key, string form)
@@ -116,9 +134,10 @@ public sealed class DeviceArguments
     }
 
     /// <summary>
-    /// Throws when a key is not one of <paramref name="validKeys"/>, listing the valid ones with their meaning.
+    /// Throws when a key is not one of <paramref name="validKeys"/>, listing the valid ones with their meaning, or
+    /// when a key is given twice that is not in <paramref name="repeatableKeys"/>.
     /// </summary>
-    public void CheckKeys(string driverName, IReadOnlyDictionary<string, string> validKeys)
+    public void CheckKeys(string driverName, IReadOnlyDictionary<string, string> validKeys, IReadOnlyCollection<string>? repeatableKeys = null)
     {
         foreach (string key in _values.Keys)
         {
@@ -128,6 +147,14 @@ public sealed class DeviceArguments
                     ? "it takes no arguments"
                     : "valid arguments: " + string.Join("; ", validKeys.Select(kv => $"{kv.Key} ({kv.Value})"));
                 throw new DeviceArgumentException($"device '{DeviceName}': unknown argument '{key}' for driver {driverName}; {valid}");
+            }
+        }
+        foreach (string key in _repeated.Keys)
+        {
+            if (repeatableKeys is null || !repeatableKeys.Contains(key))
+            {
+                string which = repeatableKeys is { Count: > 0 } ? $" (only {string.Join(", ", repeatableKeys)} may repeat)" : "";
+                throw new DeviceArgumentException($"device '{DeviceName}': argument '{key}' is given twice{which}");
             }
         }
     }

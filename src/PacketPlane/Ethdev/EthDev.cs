@@ -140,7 +140,7 @@ public sealed class EthDev : IDisposable
     {
         DeviceArguments args = DeviceArguments.Parse(deviceString);
         EthDriver driver = EthDriverRegistry.Find(args.DeviceName);
-        args.CheckKeys(driver.Name, driver.Parameters);
+        args.CheckKeys(driver.Name, driver.Parameters, driver.RepeatableParameters);
         lock (s_registryLock)
         {
             EthDev? existing = s_ports.FirstOrDefault(p => p is not null && p.Name == args.DeviceName);

@@ -10,7 +10,44 @@ public sealed unsafe partial class MbufPool
     /// Frees <paramref name="n"/> packets (whole chains, refcount-aware), returning consecutive buffers of the
     /// same pool in one bulk put, as rte_pktmbuf_free_bulk does. Null entries are skipped. For TX completion.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void FreeBulkRaw(Mbuf** packets, uint n)
+    {
+        // The common burst: every packet one direct segment owned by us alone, all from one pool. Then the
+        // handles themselves are what the pool wants back, and one bulk put does it.
+        if (n != 0 && AllSimpleFromOnePool(packets, n))
+        {
+            MbufPool pool = s_byId[packets[0]->PoolId]!;
+            pool.PutBulkRaw(packets, n, pool.CacheFor(Lcore.CurrentId));
+            return;
+        }
+        FreeBulkGeneral(packets, n);
+    }
+
+    /// <summary>
+    /// True when each packet is what rte_pktmbuf_prefree_seg returns unchanged: reference count 1, no next
+    /// segment, not a clone, and all share the first one's pool. Reads only; nothing is written.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool AllSimpleFromOnePool(Mbuf** packets, uint n)
+    {
+        Mbuf* first = packets[0];
+        if (first == null)
+            return false;
+        ushort poolId = first->PoolId;
+        for (uint i = 0; i < n; i++)
+        {
+            Mbuf* m = packets[i];
+            if (m == null || m->RefCnt != 1 || m->Next != null || m->NbSegs != 1
+                || (m->OlFlags & OffloadFlags.Indirect) != 0 || m->PoolId != poolId)
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>Any mix of chains, clones, shared references and pools.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void FreeBulkGeneral(Mbuf** packets, uint n)
     {
         Mbuf** pending = stackalloc Mbuf*[FreeBatch];
         uint count = 0;

@@ -88,6 +88,9 @@ public abstract class EthDriver
     /// <summary>Accepted arguments and what each means; anything else is refused.</summary>
     public abstract IReadOnlyDictionary<string, string> Parameters { get; }
 
+    /// <summary>Arguments that may be given more than once (net_pcap: one rx_pcap per queue); none by default.</summary>
+    public virtual IReadOnlyCollection<string> RepeatableParameters => Array.Empty<string>();
+
     /// <summary>What the driver needs to run (privileges, kernel features), for errors and documentation.</summary>
     public virtual string Requirements => "nothing (runs unprivileged)";
 
