@@ -21,8 +21,7 @@
 #   PP_CMD=...           the PacketPlane forwarder, called with DPDK-style arguments:
 #                        $PP_CMD -l 0,1 --main-lcore 0 --vdev net_af_packet0,iface=fwd0 --vdev net_af_packet1,iface=fwd1 \
 #                                -- --forward-mode=io --stats-period=1 --duration=S
-#                        Default: samples/TestPmd when built (dotnet build samples/TestPmd -c Release), else the
-#                        minimal forwarder in benchmarks/compare/af_packet_fwd/ (built on demand).
+#                        Default: samples/TestPmd (built here if needed).
 #                        PP_CMD=none runs the DPDK side only.
 # Needs root, dpdk-testpmd (Debian package dpdk), iproute2, hugepages (echo 1024 > /proc/sys/vm/nr_hugepages).
 set -euo pipefail
@@ -37,13 +36,8 @@ OUT=$(mktemp -d /tmp/pp_afp_bench.XXXXXX)
 MHZ=$(awk -F: '/cpu MHz/ {print $2; exit}' /proc/cpuinfo | tr -d ' ')
 
 if [[ -z "${PP_CMD:-}" ]]; then
-    TESTPMD_DLL=$ROOT/samples/TestPmd/bin/Release/net10.0/TestPmd.dll
-    if [[ -f $TESTPMD_DLL ]]; then
-        PP_CMD="dotnet $TESTPMD_DLL"
-    else
-        dotnet build "$ROOT/benchmarks/compare/af_packet_fwd/AfPacketFwd.csproj" -c Release -v q -nologo >/dev/null
-        PP_CMD="dotnet $ROOT/benchmarks/compare/af_packet_fwd/bin/Release/net10.0/AfPacketFwd.dll"
-    fi
+    dotnet build "$ROOT/samples/TestPmd/TestPmd.csproj" -c Release -v q -nologo >/dev/null
+    PP_CMD="dotnet $ROOT/samples/TestPmd/bin/Release/net10.0/TestPmd.dll"
 fi
 
 GEN_PID=
