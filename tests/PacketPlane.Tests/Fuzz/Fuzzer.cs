@@ -44,7 +44,7 @@ public sealed class Fuzzer
     }
 
     /// <summary>Most bytes in a generated input.</summary>
-    public int MaxLength { get; init; } = 2048;
+    public int MaxLength { get; init; } = 8192;
 
     /// <summary>The next input.</summary>
     public byte[] Next()
