@@ -199,7 +199,8 @@ internal sealed class XdpAttachment
         };
         string kernel = kernelMessage.Length > 0 ? $" (kernel: {kernelMessage})" : "";
         return new EthDevException($"{device}: attaching the XDP program to {Interface.Name} with {how} failed: {Libc.Describe(errno)}{kernel}{hint}. " +
-            $"For the driver's own explanation, try: ip link set dev {Interface.Name} xdp obj native/xsk_redirect.o sec xdp (then: ip link set dev {Interface.Name} xdp off)");
+            $"For the driver's own explanation, attach the same program with iproute2: clang -O2 -g -target bpf -c native/xsk_redirect.c -o /tmp/xsk.o && " +
+            $"ip link set dev {Interface.Name} xdp obj /tmp/xsk.o sec xdp (then: ip link set dev {Interface.Name} xdp off)");
     }
 
     // <asm-generic/errno-base.h>
