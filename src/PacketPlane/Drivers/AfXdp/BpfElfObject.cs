@@ -226,7 +226,8 @@ internal sealed class BpfElfObject
             for (int i = 0; i < insns.Length; i++)
             {
                 int at = s.Offset + i * InsnSize;
-                insns[i] = new bpf_insn { code = data[at], regs = data[at + 1], off = (short)U16(at + 2), imm = (int)U32(at + 4) };
+                ReadOnlySpan<byte> b = Bytes(at, InsnSize);
+                insns[i] = new bpf_insn { code = b[0], regs = b[1], off = (short)U16(at + 2), imm = (int)U32(at + 4) };
             }
             return insns;
         }
@@ -250,7 +251,7 @@ internal sealed class BpfElfObject
             Section strtab = sections[symtab.Link];
             uint nameOff = U32(p);
             string name = nameOff < strtab.Size ? CString(strtab.Offset + (int)nameOff, (int)(strtab.Size - nameOff)) : "";
-            return (name, data[p + 4], U16(p + 6), U64(p + 8), U64(p + 16));
+            return (name, Bytes(p + 4, 1)[0], U16(p + 6), U64(p + 8), U64(p + 16));
         }
 
         public (uint, uint, uint, uint, uint) LegacyMapDefinition(Section maps, ulong value, ulong size, string name)
@@ -269,8 +270,11 @@ internal sealed class BpfElfObject
             return Encoding.ASCII.GetString(data, offset, (end < 0 ? Math.Min(max, data.Length - offset) : end - offset));
         }
 
-        private ushort U16(int at) => at + 2 <= data.Length ? BinaryPrimitives.ReadUInt16LittleEndian(data.AsSpan(at)) : throw Error("truncated");
-        private uint U32(int at) => at + 4 <= data.Length ? BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at)) : throw Error("truncated");
-        private ulong U64(int at) => at + 8 <= data.Length ? BinaryPrimitives.ReadUInt64LittleEndian(data.AsSpan(at)) : throw Error("truncated");
+        private ushort U16(int at) => BinaryPrimitives.ReadUInt16LittleEndian(Bytes(at, 2));
+        private uint U32(int at) => BinaryPrimitives.ReadUInt32LittleEndian(Bytes(at, 4));
+        private ulong U64(int at) => BinaryPrimitives.ReadUInt64LittleEndian(Bytes(at, 8));
+
+        private ReadOnlySpan<byte> Bytes(int at, int count) =>
+            at >= 0 && at <= data.Length - count ? data.AsSpan(at, count) : throw Error($"truncated: {count} bytes needed at offset {at}, the file has {data.Length}");
     }
 }

@@ -27,6 +27,23 @@ internal unsafe struct XskRing
     /// <summary>Consumer: the next slot we will read. Producer: the kernel's consumer + Size as last read.</summary>
     public uint CachedConsumer;
 
+    /// <summary>A ring over memory the caller provides, for tests and tools (the kernel's rings come from <see cref="XskSocket"/>).</summary>
+    internal static XskRing Over(nint producer, nint consumer, nint flags, nint descriptors, uint size) => new()
+    {
+        Producer = (uint*)producer,
+        Consumer = (uint*)consumer,
+        Flags = (uint*)flags,
+        Descriptors = (byte*)descriptors,
+        Size = size,
+        Mask = size - 1,
+    };
+
+    /// <summary>Reads the address entry at <paramref name="index"/> (control path and tests).</summary>
+    internal readonly ulong ReadAddress(uint index) => *Address(index);
+
+    /// <summary>Writes the address entry at <paramref name="index"/> (control path and tests).</summary>
+    internal readonly void WriteAddress(uint index, ulong value) => *Address(index) = value;
+
     /// <summary>The 8-byte address entry at <paramref name="index"/> (FILL, COMPLETION).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly ulong* Address(uint index) => (ulong*)Descriptors + (index & Mask);
