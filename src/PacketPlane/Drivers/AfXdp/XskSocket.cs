@@ -268,7 +268,23 @@ internal sealed unsafe class XskSocket : IDisposable
         _baseline = ReadStatisticsRaw();
     }
 
+    /// <summary>
+    /// bind(), retried for a while on EBUSY: the kernel releases a closed socket's hold on its queue from a work
+    /// item after close() returns (xp_release_deferred), so re-binding a queue right after closing it can find it
+    /// still taken. A queue held by a live socket stays EBUSY and the error names that case.
+    /// </summary>
     private int TryBind(ushort flags, uint sharedFd)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int errno;
+        while ((errno = TryBindOnce(flags, sharedFd)) == EBUSY && clock.ElapsedMilliseconds < BindBusyRetryMs)
+            System.Threading.Thread.Sleep(10);
+        return errno;
+    }
+
+    private const int BindBusyRetryMs = 2000;
+
+    private int TryBindOnce(ushort flags, uint sharedFd)
     {
         sockaddr_xdp addr = default;
         addr.sxdp_family = AF_XDP;
@@ -286,8 +302,8 @@ internal sealed unsafe class XskSocket : IDisposable
         string where = $"{Interface.Name} queue {QueueId}";
         throw new EthDevException(errno switch
         {
-            EBUSY => $"{_device}: binding an AF_XDP socket to {where} {how} failed: {Describe(errno)}. Another AF_XDP socket (another " +
-                "port, or another process such as a DPDK app) is bound to that queue, or one just closed and the kernel is still tearing it down (retry)",
+            EBUSY => $"{_device}: binding an AF_XDP socket to {where} {how} failed: {Describe(errno)} for {BindBusyRetryMs / 1000} s. Another AF_XDP " +
+                "socket (another port, or another process such as a DPDK app) is bound to that queue: stop it, or use another queue (start_queue=)",
             ENODEV => $"{_device}: interface {Interface.Name} disappeared before the socket could be bound ({Describe(errno)})",
             EINVAL when _shareWith is not null => $"{_device}: binding {where} to a shared UMEM failed ({Describe(errno)}). Sharing a UMEM " +
                 "across queues or interfaces needs Linux 5.10+; drop shared_umem=1",
