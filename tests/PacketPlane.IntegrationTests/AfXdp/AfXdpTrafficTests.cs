@@ -205,16 +205,18 @@ public class AfXdpTrafficTests
         Assert.Equal(0, pool.InUse);
     }
 
-    [SkippableFact]
+    [SkippableTheory]
     [Trait("Requires", "root")]
     [Trait("Requires", "netns")]
-    public void Multi_queue_veth_one_socket_per_queue_receives_every_frame_once()
+    [InlineData("")]
+    [InlineData(",shared_umem=1")]
+    public void Multi_queue_veth_one_socket_per_queue_receives_every_frame_once(string extra)
     {
         Prerequisites.Require(Requirement.Root, Requirement.NetworkNamespaces);
         const int Queues = 4, Flows = 64, PerFlow = 40;
         using VethPair veth = VethPair.Create(queues: Queues);
         using MbufPool pool = MbufPool.Create("xdp_mq", 8192, cacheSize: 0);
-        EthDev port = Open($"iface={veth.HostInterface},queue_count={Queues}", pool, queues: Queues, descriptors: 512);
+        EthDev port = Open($"iface={veth.HostInterface},queue_count={Queues}{extra}", pool, queues: Queues, descriptors: 512);
         var perQueue = new int[Queues];
         var seen = new Dictionary<uint, int>();
         try
@@ -269,11 +271,100 @@ public class AfXdpTrafficTests
             var stats = port.GetStats();
             for (int q = 0; q < Queues; q++)
                 Assert.Equal((ulong)perQueue[q], stats.RxQueues[q].Packets);
+            // With shared_umem=1 the first socket registers the pool and the other three bind to its UMEM.
+            var x = port.GetXStats().ToDictionary(v => v.Name, v => v.Value);
+            ulong shared = Enumerable.Range(0, Queues).Select(q => x[$"rx_q{q}_shared_umem"]).Aggregate((u, v) => u + v);
+            Assert.Equal(extra.Length == 0 ? 0UL : Queues - 1, shared);
         }
         finally
         {
             port.Close();
         }
         Assert.Equal(0, pool.InUse);
+    }
+
+    [SkippableFact]
+    [Trait("Requires", "root")]
+    [Trait("Requires", "netns")]
+    public void Busy_polling_and_forced_copy_mode_are_applied_and_reported()
+    {
+        Prerequisites.Require(Requirement.Root, Requirement.NetworkNamespaces);
+        using VethPair veth = VethPair.Create();
+        using MbufPool pool = MbufPool.Create("xdp_busy", 4096, cacheSize: 0);
+        EthDev port = Open($"iface={veth.HostInterface},busy_budget=64,force_copy=1", pool);
+        try
+        {
+            string mode = port.Info.Mode!;
+            Assert.StartsWith("AF_XDP copy mode, XDP native (driver) via bpf_link", mode); // no zero-copy attempt, so no refusal
+            Assert.Contains("busy poll budget 64", mode);
+            SendFromPeer(veth, 50, 64, seed: 4);
+            Assert.Equal(50, Receive(port, 0, 50, TimeSpan.FromSeconds(10)).Count);
+            // With busy polling every empty poll kicks the kernel with recvfrom(MSG_DONTWAIT), as DPDK does.
+            Assert.Empty(Receive(port, 0, 1, TimeSpan.FromMilliseconds(100)));
+            Assert.True(port.GetXStats().Single(x => x.Name == "rx_q0_wakeups").Value > 0);
+        }
+        finally
+        {
+            port.Close();
+        }
+        Assert.Equal(0, pool.InUse);
+    }
+
+    [SkippableFact]
+    [Trait("Requires", "root")]
+    [Trait("Requires", "netns")]
+    public void Two_ports_on_different_queues_of_one_interface_share_its_program()
+    {
+        Prerequisites.Require(Requirement.Root, Requirement.NetworkNamespaces);
+        using VethPair veth = VethPair.Create(queues: 2);
+        using MbufPool pool = MbufPool.Create("xdp_two_ports", 8192, cacheSize: 0);
+        EthDev first = Open($"iface={veth.HostInterface},start_queue=0", pool);
+        EthDev second = Open($"iface={veth.HostInterface},start_queue=1", pool);
+        uint id = XdpState(veth.HostInterface).ProgramId;
+        first.Close();
+        Assert.Equal(id, XdpState(veth.HostInterface).ProgramId); // still used by the second port
+        second.Close();
+        AssertNoProgram(veth.HostInterface);
+        Assert.Equal(0, pool.InUse);
+    }
+
+    [SkippableFact]
+    [Trait("Requires", "root")]
+    [Trait("Requires", "netns")]
+    public void Info_link_mtu_and_flags_come_from_the_interface()
+    {
+        Prerequisites.Require(Requirement.Root, Requirement.NetworkNamespaces);
+        using VethPair veth = VethPair.Create();
+        using MbufPool pool = MbufPool.Create("xdp_info", 4096, cacheSize: 0);
+        EthDev port = Open($"iface={veth.HostInterface}", pool);
+        try
+        {
+            DevInfo info = port.Info;
+            Assert.Equal("net_af_xdp", info.DriverName);
+            Assert.Equal((int)PacketPlane.Interop.Libc.if_nametoindex(veth.HostInterface), info.InterfaceIndex);
+            Assert.Equal(2304 - 256 - 256, info.MaxRxPacketLength); // chunk - UMEM headroom - XDP_PACKET_HEADROOM
+            Assert.Equal(1792 - 18, info.MaxMtu);
+            Assert.Equal(1, info.MaxRxQueues);
+
+            Assert.True(port.Link.IsUp);
+            Shell.Run($"ip link set {veth.HostInterface} down");
+            Assert.False(port.Link.IsUp);
+            Shell.Run($"ip link set {veth.HostInterface} up");
+            Assert.True(port.WaitForLink(TimeSpan.FromSeconds(5)).IsUp);
+
+            port.SetMtu(1400);
+            Assert.Contains("mtu 1400", Shell.Run($"ip link show dev {veth.HostInterface}"));
+            Assert.Equal(1400, port.Mtu);
+            Assert.Throws<EthDevException>(() => port.SetMtu(3000));
+
+            port.Promiscuous = true;
+            Assert.Contains("PROMISC", Shell.Run($"ip link show dev {veth.HostInterface}"));
+            port.Promiscuous = false;
+            Assert.Equal(Shell.Run($"cat /sys/class/net/{veth.HostInterface}/address").Trim(), port.MacAddress.ToString());
+        }
+        finally
+        {
+            port.Close();
+        }
     }
 }

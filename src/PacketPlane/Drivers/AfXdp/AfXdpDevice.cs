@@ -269,6 +269,7 @@ internal sealed class AfXdpDevice : EthDevice
                 list.Add(new($"rx_q{q}_rx_ring_entries", rx.RxOccupancy));
                 list.Add(new($"rx_q{q}_wakeups", rx.Wakeups));
                 list.Add(new($"rx_q{q}_zero_copy", s.ZeroCopy ? 1UL : 0UL));
+                list.Add(new($"rx_q{q}_shared_umem", s.SharesUmem ? 1UL : 0UL));
                 list.Add(new($"tx_q{q}_xsk_tx_invalid_descs", st.tx_invalid_descs));
                 list.Add(new($"tx_q{q}_xsk_tx_ring_empty", st.tx_ring_empty_descs));
                 if (q < _tx.Length && _tx[q] is XskTxQueue tx)
