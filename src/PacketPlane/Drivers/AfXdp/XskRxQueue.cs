@@ -28,6 +28,7 @@ internal sealed unsafe class XskRxQueue : RxQueue
     private readonly int _fd;
     private readonly bool _busyPoll;
     private Mbuf** _refill;
+    private readonly ulong _rearmTemplate;
     private XskRing _fill;
     private XskRing _rx;
     private readonly UmemLayout _layout;
@@ -51,6 +52,8 @@ internal sealed unsafe class XskRxQueue : RxQueue
         _fill = socket.Fill;
         _rx = socket.Rx;
         _refill = (Mbuf**)NativeMemory.Alloc(RefillBatch, (nuint)sizeof(Mbuf*));
+        // Mbuf.RearmData layout (rte_mbuf rearm_data): data_off u16, refcnt u16, nb_segs u16, port u16.
+        _rearmTemplate = (1UL << 16) | (1UL << 32) | ((ulong)portId << 48);
     }
 
     /// <summary>The socket this queue reads.</summary>
@@ -111,7 +114,9 @@ internal sealed unsafe class XskRxQueue : RxQueue
 
     /// <summary>
     /// The mbuf of an RX descriptor. Unaligned mode: the low 48 bits are the chunk's UMEM offset (the mbuf we put
-    /// in FILL), the top 16 bits the frame's offset within the chunk.
+    /// in FILL), the top 16 bits the frame's offset within the chunk. Only the mbuf's first cache line is written:
+    /// as in DPDK, a free mbuf already has next = null, nb_segs = 1 and refcnt = 1 (the pool's invariant, restored
+    /// on every free), so the second line, which holds next and tx_offload, is never touched on RX.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Mbuf* TakeFrame(ulong addr, uint len)
@@ -121,17 +126,14 @@ internal sealed unsafe class XskRxQueue : RxQueue
         ulong start = (ulong)index * _elementSize;
         Mbuf* m = (Mbuf*)(_base + start);
         _held[index] = 0;
-        m->Next = null;
-        m->NbSegs = 1;
+        ulong dataOff = chunk + (addr >> Xsk.XSK_UNALIGNED_BUF_OFFSET_SHIFT) - start - _bufferOffset;
+        // rearm_data in one store: data_off, refcnt = 1, nb_segs = 1, port (DPDK's mbuf_initializer).
+        m->RearmData = dataOff | _rearmTemplate;
         m->OlFlags = 0;
         m->PacketType = 0;
-        m->VlanTci = 0;
-        m->VlanTciOuter = 0;
-        m->TxOffload = 0;
-        m->Port = PortId;
-        m->DataOff = (ushort)(chunk + (addr >> Xsk.XSK_UNALIGNED_BUF_OFFSET_SHIFT) - start - _bufferOffset);
-        m->DataLen = (ushort)len;
         m->PktLen = len;
+        m->DataLen = (ushort)len;
+        m->VlanTci = 0;
         return m;
     }
 

@@ -107,7 +107,8 @@ internal sealed unsafe class XskTxQueue : TxQueue
             {
                 Mbuf* m = mbufs[taken];
                 Xsk.xdp_desc* d = _tx.Descriptor(prod + queued);
-                if (m->PoolId == _poolId && m->Next == null && (m->OlFlags & OffloadFlags.Indirect) == 0)
+                // nb_segs rather than next: both say "one segment", and nb_segs is in the first cache line.
+                if (m->PoolId == _poolId && m->NbSegs == 1 && (m->OlFlags & OffloadFlags.Indirect) == 0)
                 {
                     QueueInPlace(m, d);
                     inPlace++;
