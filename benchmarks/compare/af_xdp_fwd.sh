@@ -94,7 +94,7 @@ run_generator() {
 run_dpdk() {
     local log=$1
     ip netns exec "$NS_FWD" timeout -s INT "$((DURATION + 8))" "$DPDK_TESTPMD" $eal_fwd --huge-dir "$HUGE_DIR" \
-        --file-prefix ppxfwd -- --forward-mode=io --stats-period=1 --total-num-mbufs=8192 --nb-cores=1 >"$log" 2>&1 </dev/null &
+        --file-prefix ppxfwd -- --forward-mode=io --stats-period=1 --total-num-mbufs=8192 --nb-cores=1 --rxd=1024 --txd=1024 >"$log" 2>&1 </dev/null &
     pids+=($!); local fwd=$!
     sleep 4
     run_generator "$log.gen"
@@ -104,7 +104,7 @@ run_dpdk() {
 run_packetplane() {
     local log=$1
     ip netns exec "$NS_FWD" timeout -s INT "$((DURATION + 30))" $PP_FWD_CMD $eal_fwd -- \
-        --forward-mode=io --stats-period=1 --duration="$((DURATION + 6))" >"$log" 2>&1 </dev/null &
+        --forward-mode=io --stats-period=1 --rxd=1024 --txd=1024 --duration="$((DURATION + 6))" >"$log" 2>&1 </dev/null &
     pids+=($!); local fwd=$!
     sleep 4
     run_generator "$log.gen"
