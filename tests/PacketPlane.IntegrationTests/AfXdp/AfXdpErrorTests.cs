@@ -126,4 +126,59 @@ public class AfXdpErrorTests
         }
         AssertNoProgram(veth.HostInterface);
     }
+
+    /// <summary>
+    /// Runs a command with socket(AF_XDP, ...) answering EAFNOSUPPORT, exactly what a kernel without
+    /// CONFIG_XDP_SOCKETS answers: a seccomp filter (classic BPF over struct seccomp_data, x86-64) installed by
+    /// Python through prctl, then exec.
+    /// </summary>
+    private const string NoAfXdpLauncher = """
+        import ctypes, os, struct, sys
+        def insn(code, jt, jf, k): return struct.pack('=HBBI', code, jt, jf, k)
+        LD_ABS, JEQ, RET = 0x20, 0x15, 0x06
+        prog = b''.join([
+            insn(LD_ABS, 0, 0, 4),              # arch
+            insn(JEQ, 0, 5, 0xC000003E),        # AUDIT_ARCH_X86_64, else allow
+            insn(LD_ABS, 0, 0, 0),              # syscall number
+            insn(JEQ, 0, 3, 41),                # socket, else allow
+            insn(LD_ABS, 0, 0, 16),             # args[0] (family)
+            insn(JEQ, 0, 1, 44),                # AF_XDP, else allow
+            insn(RET, 0, 0, 0x00050000 | 97),   # SECCOMP_RET_ERRNO | EAFNOSUPPORT
+            insn(RET, 0, 0, 0x7FFF0000),        # SECCOMP_RET_ALLOW
+        ])
+        buf = ctypes.create_string_buffer(prog)
+        fprog = struct.pack('=HxxxxxxQ', len(prog) // 8, ctypes.addressof(buf))
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(22, 2, ctypes.c_char_p(fprog), 0, 0) != 0:   # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
+            sys.exit('prctl failed: %d' % ctypes.get_errno())
+        os.execvp(sys.argv[1], sys.argv[1:])
+        """;
+
+    [SkippableFact]
+    [Trait("Requires", "root")]
+    [Trait("Requires", "netns")]
+    public void A_kernel_without_AF_XDP_is_named_with_the_fix()
+    {
+        Prerequisites.Require(Requirement.Root, Requirement.NetworkNamespaces);
+        Skip.IfNot(System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64,
+            "skipped: the seccomp filter that simulates a kernel without AF_XDP is written for x86-64");
+        using VethPair veth = VethPair.Create();
+        string launcher = Path.Combine(Path.GetTempPath(), $"no-af-xdp-{Environment.ProcessId}.py");
+        File.WriteAllText(launcher, NoAfXdpLauncher);
+        try
+        {
+            string dll = Path.Combine(AppContext.BaseDirectory, "PacketPlane.TestHost.dll");
+            Shell.Result r = Shell.TryRun($"/usr/bin/python3 {launcher} dotnet {dll} afxdp-port net_af_xdp0,iface={veth.HostInterface}");
+            Assert.Equal(3, r.ExitCode);
+            Assert.StartsWith("error EthDevException: ", r.Stdout);
+            Assert.Contains("this kernel has no AF_XDP sockets (errno 97", r.Stdout);
+            Assert.Contains("CONFIG_XDP_SOCKETS=y", r.Stdout);
+            Assert.Contains("Use net_af_packet", r.Stdout);
+        }
+        finally
+        {
+            File.Delete(launcher);
+        }
+        AssertNoProgram(veth.HostInterface);
+    }
 }

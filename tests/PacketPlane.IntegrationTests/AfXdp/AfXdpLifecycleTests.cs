@@ -87,6 +87,38 @@ public class AfXdpLifecycleTests
 
     [SkippableFact]
     [Trait("Requires", "root")]
+    [Trait("Requires", "netns")]
+    public void Without_bpf_link_the_program_is_attached_and_detached_through_rtnetlink()
+    {
+        Prerequisites.Require(Requirement.Root, Requirement.NetworkNamespaces);
+        using VethPair veth = VethPair.Create();
+        using MbufPool pool = MbufPool.Create("xdp_netlink", 4096, cacheSize: 0);
+        PacketPlane.Drivers.AfXdp.XdpAttachment.SimulateKernelWithoutXdpLink = true;
+        try
+        {
+            EthDev port = Open($"iface={veth.HostInterface}", pool);
+            try
+            {
+                Assert.Contains("XDP native (driver) via rtnetlink", port.Info.Mode);
+                Assert.Contains("name xsk_redirect", Shell.Run($"ip -d link show dev {veth.HostInterface}"));
+                SendFromPeer(veth, 20, 64, seed: 5);
+                Assert.Equal(20, Receive(port, 0, 20, TimeSpan.FromSeconds(10)).Count);
+            }
+            finally
+            {
+                port.Close();
+            }
+        }
+        finally
+        {
+            PacketPlane.Drivers.AfXdp.XdpAttachment.SimulateKernelWithoutXdpLink = false;
+        }
+        AssertNoProgram(veth.HostInterface);
+        Assert.Equal(0, pool.InUse);
+    }
+
+    [SkippableFact]
+    [Trait("Requires", "root")]
     public void RX_and_TX_bursts_allocate_nothing_over_a_million_packets()
     {
         Prerequisites.Require(Requirement.Root);

@@ -40,6 +40,12 @@ internal sealed class XdpAttachment
     public bool ViaNetlink { get; private set; }
     public uint ProgramId { get; private set; }
 
+    /// <summary>
+    /// Tests only: behave as on Linux before 5.9, where BPF_LINK_CREATE answers EINVAL for XDP, so the rtnetlink
+    /// attach path can be exercised on a newer kernel.
+    /// </summary>
+    internal static bool SimulateKernelWithoutXdpLink { get; set; }
+
     /// <summary>"native (driver)" or "generic (skb)": where the kernel runs the program.</summary>
     public string XdpMode { get; private set; } = "";
 
@@ -162,14 +168,14 @@ internal sealed class XdpAttachment
         attr.target_ifindex = (uint)Interface.Index;
         attr.attach_type = BPF_XDP;
         // No mode flag: the kernel picks native (driver) XDP when the driver has it, generic otherwise.
-        int fd = bpf(BPF_LINK_CREATE, &attr, (uint)sizeof(bpf_attr_link_create));
+        int fd = SimulateKernelWithoutXdpLink ? -1 : bpf(BPF_LINK_CREATE, &attr, (uint)sizeof(bpf_attr_link_create));
         if (fd >= 0)
         {
             LinkFd = fd;
         }
         else
         {
-            int errno = LastErrno;
+            int errno = SimulateKernelWithoutXdpLink ? EINVAL : LastErrno;
             if (errno != EINVAL)
                 throw AttachFailed(errno, "bpf(BPF_LINK_CREATE)", "", device);
             // Linux before 5.9 has no bpf_link for XDP (EINVAL): attach through rtnetlink, refusing to replace.

@@ -111,18 +111,21 @@ internal sealed unsafe class XskSocket : IDisposable
         int fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
         if (fd >= 0)
             return fd;
-        int errno = LastErrno;
-        throw errno switch
-        {
-            EAFNOSUPPORT => new EthDevException(
-                $"{device}: this kernel has no AF_XDP sockets ({Describe(errno)}). AF_XDP needs Linux 5.4 or later built with " +
-                "CONFIG_XDP_SOCKETS=y (check: grep XDP_SOCKETS /boot/config-$(uname -r)). Use net_af_packet,iface=... instead"),
-            EPERM or EACCES => new PrivilegeException(
-                $"{device}: creating an AF_XDP socket needs CAP_NET_RAW ({Describe(errno)}). Run as root or grant it: " +
-                "sudo setcap cap_net_raw,cap_net_admin,cap_bpf+ep $(readlink -f $(which dotnet)); in a container: --cap-add NET_RAW --cap-add NET_ADMIN --cap-add BPF"),
-            _ => new EthDevException($"{device}: socket(AF_XDP) failed: {Describe(errno)}"),
-        };
+        throw SocketError(LastErrno, device);
     }
+
+    /// <summary>The exception for a failed socket(AF_XDP): no AF_XDP in the kernel, no CAP_NET_RAW, or other.</summary>
+    internal static PacketPlaneException SocketError(int errno, string device) => errno switch
+    {
+        EAFNOSUPPORT => new EthDevException(
+            $"{device}: this kernel has no AF_XDP sockets ({Describe(errno)}). AF_XDP needs Linux 5.4 or later built with " +
+            "CONFIG_XDP_SOCKETS=y (check: grep XDP_SOCKETS /boot/config-$(uname -r)); a seccomp profile can also forbid the socket " +
+            "family (containers: allow AF_XDP). Use net_af_packet,iface=... instead"),
+        EPERM or EACCES => new PrivilegeException(
+            $"{device}: creating an AF_XDP socket needs CAP_NET_RAW ({Describe(errno)}). Run as root or grant it: " +
+            "sudo setcap cap_net_raw,cap_net_admin,cap_bpf+ep $(readlink -f $(which dotnet)); in a container: --cap-add NET_RAW --cap-add NET_ADMIN --cap-add BPF"),
+        _ => new EthDevException($"{device}: socket(AF_XDP) failed: {Describe(errno)}"),
+    };
 
     private static XskSocket? FindShareable(MbufPool pool)
     {
