@@ -99,7 +99,7 @@ public class AfXdpErrorTests
             Assert.Contains("configure at least as many RX queues as TX queues", m);
             port.Configure(1, 1);
             m = Assert.Throws<EthDevException>(() => port.SetupRxQueue(0, 1024, tiny)).Message;
-            Assert.Contains("needs 1024 mbufs for its FILL ring but pool 'xdp_tiny' had only 512 free", m);
+            Assert.Contains("needs 1024 mbufs for its FILL ring but pool 'xdp_tiny' had only 512 free usable", m);
             Assert.Equal(0, tiny.InUse);
             port.SetupRxQueue(0, 1024, pool);
             port.SetupTxQueue(0, 1024);

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using PacketPlane.Ethdev;
@@ -114,6 +115,77 @@ public class AfXdpLifecycleTests
             PacketPlane.Drivers.AfXdp.XdpAttachment.SimulateKernelWithoutXdpLink = false;
         }
         AssertNoProgram(veth.HostInterface);
+        Assert.Equal(0, pool.InUse);
+    }
+
+    [SkippableFact]
+    [Trait("Requires", "root")]
+    [Trait("Requires", "netns")]
+    [Trait("Requires", "hugepages")]
+    public void Mbufs_a_zero_copy_driver_would_refuse_are_never_given_to_the_kernel()
+    {
+        Prerequisites.Require(Requirement.Root, Requirement.NetworkNamespaces, Requirement.Hugepages);
+        // veth has no zero-copy, so apply the zero-copy chunk rule in copy mode: mbufs whose 2304-byte chunk
+        // crosses a 2 MiB hugepage boundary must stay out of FILL and be sent as copies.
+        using VethPair veth = VethPair.Create();
+        using MbufPool pool = MbufPool.Create("xdp_straddle", 4096, cacheSize: 0);
+        Skip.If(pool.Region.PageSize == 4096, "skipped: the pool did not get hugepages");
+        var layout = PacketPlane.Drivers.AfXdp.UmemLayout.For(pool, "t");
+        int straddling = layout.CountStraddling();
+        Assert.InRange(straddling, 1, pool.Count / 100); // one per hugepage boundary
+        PacketPlane.Drivers.AfXdp.XskSocket.ApplyZeroCopyChunkRuleInCopyMode = true;
+        EthDev port;
+        try
+        {
+            port = Open($"iface={veth.HostInterface}", pool, descriptors: 2048);
+        }
+        finally
+        {
+            PacketPlane.Drivers.AfXdp.XskSocket.ApplyZeroCopyChunkRuleInCopyMode = false;
+        }
+        try
+        {
+            var x = port.GetXStats().ToDictionary(v => v.Name, v => v.Value);
+            Assert.True(x["rx_q0_set_aside_mbufs"] > 0, "the first 2048 mbufs include one across the first hugepage boundary");
+            // Receive and send every mbuf of the pool through the port several times over.
+            var tx = new Packet[32];
+            for (int round = 0; round < 3 * pool.Count / 32; round++)
+            {
+                Assert.Equal(32, pool.AllocBulk(tx));
+                foreach (Packet p in tx)
+                    Assert.True(p.TrySetLength(60));
+                int sent = port.TxBurst(0, tx);
+                Packet.FreeBulk(tx.AsSpan(sent));
+            }
+            // Cycle the FILL ring through the pool: 3 x 1500 frames, each batch fitting the 2048-entry RX ring.
+            int got = 0;
+            var rx = new Packet[64];
+            for (int batch = 0; batch < 3; batch++)
+            {
+                SendFromPeer(veth, 1500, 64, seed: 6);
+                var clock = Stopwatch.StartNew();
+                while (got < 1500 * (batch + 1) && clock.Elapsed < TimeSpan.FromSeconds(20))
+                {
+                    int n = port.RxBurst(0, rx);
+                    for (int i = 0; i < n; i++)
+                    {
+                        uint index = layout.IndexOf((ulong)(rx[i].Address - pool.Region.BaseAddress));
+                        Assert.False(layout.Straddles(index), $"mbuf {index} crosses a page boundary but was received into");
+                    }
+                    Packet.FreeBulk(rx.AsSpan(0, n));
+                    got += n;
+                }
+            }
+            Assert.Equal(4500, got);
+            x = port.GetXStats().ToDictionary(v => v.Name, v => v.Value);
+            Assert.True(x["tx_q0_sent_copied"] > 0, "mbufs across a boundary were sent as copies");
+            Assert.Equal(0UL, x["rx_q0_xsk_rx_invalid_descs"]);
+            Assert.InRange((long)(x["rx_q0_set_aside_mbufs"] + x["tx_q0_set_aside_mbufs"]), 1, 2 * straddling);
+        }
+        finally
+        {
+            port.Close();
+        }
         Assert.Equal(0, pool.InUse);
     }
 

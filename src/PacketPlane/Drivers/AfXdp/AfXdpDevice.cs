@@ -129,7 +129,7 @@ internal sealed class AfXdpDevice : EthDevice
     {
         XskSocket[] live = _sockets.Where(s => s is { IsDisposed: false }).Select(s => s!).ToArray();
         string copy = live.Length == 0 ? "not set up" : live.All(s => s.ZeroCopy) ? "zero-copy" : live.Any(s => s.ZeroCopy) ? "mixed zero-copy/copy" : "copy";
-        string refusal = live.Select(s => s.ZeroCopyRefusal).FirstOrDefault(r => r is not null) is string r ? $" (driver refused zero-copy: {r})" : "";
+        string refusal = live.Select(s => s.ZeroCopyRefusal).FirstOrDefault(r => r is not null) is string r ? $" (zero-copy {r})" : "";
         string xdp = _attachment is null ? "XDP program not attached" :
             $"XDP {_attachment.XdpMode} via {(_attachment.ViaNetlink ? "rtnetlink" : "bpf_link")}";
         string busy = _options.BusyBudget == 0 ? "busy poll off" : live.All(s => s.BusyBudget > 0) ? $"busy poll budget {_options.BusyBudget}" : "busy poll refused by the kernel";
@@ -160,8 +160,8 @@ internal sealed class AfXdpDevice : EthDevice
         var rxq = new XskRxQueue(portId, queueId, socket);
         try
         {
-            rxq.Prefill(ring, Name);
             socket.Bind(_options.ForceCopy);
+            rxq.Prefill(ring, Name);
         }
         catch
         {
@@ -173,7 +173,7 @@ internal sealed class AfXdpDevice : EthDevice
         _log.LogInformation("{Device}: {Iface} queue {Queue}: AF_XDP socket bound in {Mode} mode{Why}; UMEM {Umem} pool '{Pool}' (chunk {Chunk}, headroom {Headroom}, " +
             "max frame {Frame}); rings RX/TX {Ring}, FILL/COMPLETION {Ring2}{Busy}",
             Name, _iface.Name, ifQueue, socket.ZeroCopy ? "zero-copy" : "copy",
-            socket.ZeroCopyRefusal is null || socket.ZeroCopy ? "" : $" (driver refused zero-copy: {socket.ZeroCopyRefusal})",
+            socket.ZeroCopyRefusal is null || socket.ZeroCopy ? "" : $" (zero-copy {socket.ZeroCopyRefusal})",
             socket.SharesUmem ? "shared with another socket over" : "over", pool.Name, layout.ChunkSize, layout.Headroom, layout.MaxFrameLength,
             ring, ring * 2, socket.BusyBudget > 0 ? $", busy poll budget {socket.BusyBudget}" : "");
         return rxq;
@@ -270,6 +270,8 @@ internal sealed class AfXdpDevice : EthDevice
                 list.Add(new($"rx_q{q}_wakeups", rx.Wakeups));
                 list.Add(new($"rx_q{q}_zero_copy", s.ZeroCopy ? 1UL : 0UL));
                 list.Add(new($"rx_q{q}_shared_umem", s.SharesUmem ? 1UL : 0UL));
+                list.Add(new($"rx_q{q}_set_aside_mbufs", (ulong)s.RxQuarantined));
+                list.Add(new($"tx_q{q}_set_aside_mbufs", (ulong)s.TxQuarantined));
                 list.Add(new($"tx_q{q}_xsk_tx_invalid_descs", st.tx_invalid_descs));
                 list.Add(new($"tx_q{q}_xsk_tx_ring_empty", st.tx_ring_empty_descs));
                 if (q < _tx.Length && _tx[q] is XskTxQueue tx)

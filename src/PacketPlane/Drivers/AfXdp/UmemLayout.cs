@@ -42,6 +42,7 @@ internal readonly unsafe struct UmemLayout
         ChunkSize = BufferOffset + (uint)pool.DataRoomSize;
         Headroom = BufferOffset + (uint)pool.Headroom;
         Count = pool.Count;
+        PageSize = pool.Region.PageSize;
         // ceil(2^64 / ElementSize): offset * this >> 64 == offset / ElementSize for every offset below 2^48
         // (the error term offset * (ceil - exact) / 2^64 stays under 1 / ElementSize). Spares a division per packet.
         _reciprocal = ulong.MaxValue / ElementSize + 1;
@@ -70,6 +71,33 @@ internal readonly unsafe struct UmemLayout
 
     /// <summary>Mbufs in the pool (entries of the per-socket frame ownership tables).</summary>
     public int Count { get; }
+
+    /// <summary>Page size of the pool's memory (4096, or the hugepage size).</summary>
+    public long PageSize { get; }
+
+    /// <summary>
+    /// True when mbuf <paramref name="index"/>'s chunk crosses a page boundary of the pool's memory. A zero-copy
+    /// driver DMA-maps the UMEM page by page and refuses such a chunk (net/xdp/xsk_buff_pool.c,
+    /// xp_check_unaligned / xp_desc_crosses_non_contig_pg) unless the next page happens to be physically adjacent;
+    /// within one hugepage it always is. Copy mode has no such rule.
+    /// </summary>
+    public bool Straddles(uint index)
+    {
+        ulong start = (ulong)index * ElementSize;
+        return start / (ulong)PageSize != (start + ChunkSize - 1) / (ulong)PageSize;
+    }
+
+    /// <summary>How many mbufs of the pool straddle a page boundary.</summary>
+    public int CountStraddling()
+    {
+        int n = 0;
+        for (uint i = 0; i < (uint)Count; i++)
+        {
+            if (Straddles(i))
+                n++;
+        }
+        return n;
+    }
 
     /// <summary>Largest frame the kernel will place in a chunk (its xsk_pool_get_rx_frame_size).</summary>
     public int MaxFrameLength => (int)(ChunkSize - Headroom) - Xsk.XDP_PACKET_HEADROOM;

@@ -29,6 +29,7 @@ internal sealed unsafe class XskRxQueue : RxQueue
     private readonly bool _busyPoll;
     private Mbuf** _refill;
     private readonly ulong _rearmTemplate;
+    private byte* _unusable;
     private XskRing _fill;
     private XskRing _rx;
     private readonly UmemLayout _layout;
@@ -66,16 +67,18 @@ internal sealed unsafe class XskRxQueue : RxQueue
     public uint RxOccupancy => _socket.IsDisposed ? 0 : _rx.Occupancy;
 
     /// <summary>
-    /// Gives the kernel <paramref name="count"/> buffers before bind (control path).
+    /// Gives the kernel <paramref name="count"/> buffers (control path, right after bind: the zero-copy chunk rule
+    /// is known only once the mode is).
     /// </summary>
     /// <exception cref="Ethdev.EthDevException">The pool cannot supply them.</exception>
     public void Prefill(uint count, string device)
     {
+        _unusable = _socket.Unusable;
         uint given = Refill(count);
         if (given < count)
         {
             throw new Ethdev.EthDevException(
-                $"{device}: RX queue {QueueId} needs {count} mbufs for its FILL ring but pool '{_pool.Name}' had only {given} free " +
+                $"{device}: RX queue {QueueId} needs {count} mbufs for its FILL ring but pool '{_pool.Name}' had only {given} free usable " +
                 $"({_pool.Available} of {_pool.Count} available now). Make the pool bigger (MbufPool.RequiredCount) or use fewer RX descriptors");
         }
         _owed = 0;
@@ -153,22 +156,39 @@ internal sealed unsafe class XskRxQueue : RxQueue
                 Counters.NoMbuf += k;
                 break;
             }
-            uint prod = _fill.CachedProducer;
+            uint prod = _fill.CachedProducer, written = 0;
             for (uint i = 0; i < k; i++)
             {
                 Mbuf* m = _refill[i];
                 ulong offset = (ulong)((byte*)m - _base);
-                *_fill.Address(prod + i) = offset;
-                _held[_layout.IndexOf(offset)] = 1;
+                uint index = _layout.IndexOf(offset);
+                if (_unusable != null && _unusable[index] != 0)
+                {
+                    SetAside(m);
+                    continue;
+                }
+                *_fill.Address(prod + written++) = offset;
+                _held[index] = 1;
             }
-            _fill.CachedProducer = prod + k;
-            done += k;
+            _fill.CachedProducer = prod + written;
+            done += written;
         }
         if (done != 0)
             _fill.Submit();
         _owed = wanted - done;
         return done;
     }
+
+    /// <summary>Keeps an mbuf the zero-copy driver would refuse out of FILL for good (returned at close).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void SetAside(Mbuf* m)
+    {
+        _socket.RxQuarantine[_socket.RxQuarantined++] = m;
+        SetAsideCount++;
+    }
+
+    /// <summary>Mbufs set aside because their chunk crosses a page boundary (zero-copy only).</summary>
+    internal ulong SetAsideCount;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void WakeKernelIfAsked()

@@ -13,8 +13,9 @@ namespace PacketPlane.Drivers.AfXdp;
 /// <summary>
 /// One AF_XDP socket bound to one interface queue: its UMEM (the RX pool's memory, <see cref="UmemLayout"/>), its
 /// four rings mapped at the kernel's offsets, and the record of which mbufs the kernel holds, so that closing
-/// returns every one of them to its pool. Setup follows the kernel's documented order (af_xdp.rst): socket, UMEM
-/// registration, ring sizes, XDP_MMAP_OFFSETS, mmap, fill, bind.
+/// returns every one of them to its pool. Setup order (af_xdp.rst, and what libbpf's users do): socket, UMEM
+/// registration, ring sizes, XDP_MMAP_OFFSETS, mmap, bind, then the FILL ring is filled (after bind because in
+/// zero-copy mode some mbufs must be kept out of it, see <see cref="Unusable"/>).
 /// </summary>
 internal sealed unsafe class XskSocket : IDisposable
 {
@@ -64,8 +65,32 @@ internal sealed unsafe class XskSocket : IDisposable
     /// <summary>True once bound in zero-copy mode (XDP_OPTIONS_ZEROCOPY).</summary>
     public bool ZeroCopy { get; private set; }
 
-    /// <summary>Why the driver refused zero-copy (errno text), or null when it was not tried or succeeded.</summary>
+    /// <summary>
+    /// Why the socket is not in zero-copy mode: "refused by the driver: errno ..." or "not tried: ..."; null when
+    /// zero-copy was obtained or copy mode was forced.
+    /// </summary>
     public string? ZeroCopyRefusal { get; private set; }
+
+    /// <summary>
+    /// In zero-copy mode, per mbuf of the pool: 1 when its chunk straddles a page boundary, so it must never be
+    /// given to the kernel (<see cref="UmemLayout.Straddles"/>); null when every chunk is usable.
+    /// </summary>
+    public byte* Unusable { get; private set; }
+
+    /// <summary>Mbufs set aside because they are unusable: taken from the pool by RX refill, held until close.</summary>
+    public Mbuf** RxQuarantine { get; private set; }
+
+    /// <summary>Mbufs set aside by TX copies, held until close (TX may run on another lcore than RX).</summary>
+    public Mbuf** TxQuarantine { get; private set; }
+
+    /// <summary>Entries used in <see cref="RxQuarantine"/> (written by the RX queue only).</summary>
+    public int RxQuarantined;
+
+    /// <summary>Entries used in <see cref="TxQuarantine"/> (written by the TX queue only).</summary>
+    public int TxQuarantined;
+
+    /// <summary>Tests only: apply the zero-copy chunk rule in copy mode too, to exercise the quarantine.</summary>
+    internal static bool ApplyZeroCopyChunkRuleInCopyMode { get; set; }
 
     /// <summary>True when this socket uses another socket's UMEM (XDP_SHARED_UMEM).</summary>
     public bool SharesUmem => _shareWith is not null;
@@ -77,7 +102,7 @@ internal sealed unsafe class XskSocket : IDisposable
     public bool IsDisposed => _disposed != 0;
 
     /// <summary>
-    /// Creates the socket and its rings (not bound yet: fill the FILL ring, then <see cref="Bind"/>).
+    /// Creates the socket and its rings (not bound yet: <see cref="Bind"/>, then fill the FILL ring).
     /// <paramref name="ringSize"/> sizes RX and TX; FILL and COMPLETION get twice as many entries.
     /// </summary>
     public static XskSocket Open(string device, NetInterface iface, int queueId, UmemLayout layout, uint ringSize,
@@ -249,12 +274,17 @@ internal sealed unsafe class XskSocket : IDisposable
         {
             ThrowOnBindError(TryBind(XDP_COPY | XDP_USE_NEED_WAKEUP, 0), "in copy mode");
         }
+        else if (ZeroCopyObstacle() is string obstacle)
+        {
+            ZeroCopyRefusal = obstacle;
+            ThrowOnBindError(TryBind(XDP_COPY | XDP_USE_NEED_WAKEUP, 0), "in copy mode");
+        }
         else
         {
             int zc = TryBind(XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP, 0);
             if (zc != 0)
             {
-                ZeroCopyRefusal = Describe(zc);
+                ZeroCopyRefusal = "refused by the driver: " + Describe(zc);
                 ThrowOnBindError(TryBind(XDP_COPY | XDP_USE_NEED_WAKEUP, 0), "in copy mode");
             }
         }
@@ -262,6 +292,8 @@ internal sealed unsafe class XskSocket : IDisposable
         uint len = (uint)sizeof(xdp_options);
         if (getsockopt(Fd, SOL_XDP, XDP_OPTIONS, &opts, &len) == 0)
             ZeroCopy = (opts.flags & XDP_OPTIONS_ZEROCOPY) != 0;
+        if (ZeroCopy || ApplyZeroCopyChunkRuleInCopyMode)
+            MarkUnusableChunks();
         lock (s_shareLock)
         {
             if (!s_shareable.TryGetValue(Layout.Pool, out List<XskSocket>? list))
@@ -286,6 +318,35 @@ internal sealed unsafe class XskSocket : IDisposable
     }
 
     private const int BindBusyRetryMs = 2000;
+
+    /// <summary>
+    /// Why zero-copy would not work with this pool, or null. When more than 1 in 16 chunks straddle a page boundary
+    /// (a pool on 4 KiB pages whose mbufs are not page-sized) setting them aside would starve the pool, so zero-copy
+    /// is not tried; a few straddlers (one per hugepage boundary) are set aside instead (<see cref="Unusable"/>).
+    /// </summary>
+    private string? ZeroCopyObstacle()
+    {
+        int straddling = Layout.CountStraddling();
+        if (straddling <= Layout.Count / 16)
+            return null;
+        return $"not tried: {straddling} of the {Layout.Count} mbufs of pool '{Layout.Pool.Name}' cross a {Layout.PageSize}-byte page boundary, " +
+            "which zero-copy drivers refuse; put the pool on hugepages, or give it page-sized objects (MbufPoolOptions { ObjectAlignment = 4096 })";
+    }
+
+    private void MarkUnusableChunks()
+    {
+        int straddling = Layout.CountStraddling();
+        if (straddling == 0)
+            return;
+        Unusable = (byte*)NativeMemory.AllocZeroed((nuint)Layout.Count);
+        for (uint i = 0; i < (uint)Layout.Count; i++)
+            Unusable[i] = Layout.Straddles(i) ? (byte)1 : (byte)0;
+        // Each unusable mbuf is set aside at most once by each side, never freed until close: these bound the lists.
+        RxQuarantine = (Mbuf**)NativeMemory.Alloc((nuint)straddling, (nuint)sizeof(Mbuf*));
+        TxQuarantine = (Mbuf**)NativeMemory.Alloc((nuint)straddling, (nuint)sizeof(Mbuf*));
+        _log.LogInformation("{Device}: queue {Queue}: {Count} mbufs of pool '{Pool}' cross a page boundary; they are set aside when drawn, never given to the kernel",
+            _device, QueueId, straddling, Layout.Pool.Name);
+    }
 
     private int TryBindOnce(ushort flags, uint sharedFd)
     {
@@ -370,6 +431,10 @@ internal sealed unsafe class XskSocket : IDisposable
         ReturnHeldFrames();
         NativeMemory.Free(RxHeld);
         NativeMemory.Free(TxHeld);
+        NativeMemory.Free(Unusable);
+        NativeMemory.Free(RxQuarantine);
+        NativeMemory.Free(TxQuarantine);
+        Unusable = null;
     }
 
     private void ReturnHeldFrames()
@@ -402,5 +467,9 @@ internal sealed unsafe class XskSocket : IDisposable
         }
         if (n > 0)
             pool.PutBulkRaw(batch, n, pool.CacheFor(Lcore.CurrentId));
+        if (RxQuarantined > 0)
+            pool.PutBulkRaw(RxQuarantine, (uint)RxQuarantined, pool.CacheFor(Lcore.CurrentId));
+        if (TxQuarantined > 0)
+            pool.PutBulkRaw(TxQuarantine, (uint)TxQuarantined, pool.CacheFor(Lcore.CurrentId));
     }
 }

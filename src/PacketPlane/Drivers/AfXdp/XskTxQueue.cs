@@ -37,6 +37,7 @@ internal sealed unsafe class XskTxQueue : TxQueue
     private uint _copyHeadroom;
     private uint _copyCapacity;
     private int _maxKicks;
+    private byte* _unusable;
     private Mbuf** _completed;
     private Mbuf** _copiedOriginals;
 
@@ -79,6 +80,7 @@ internal sealed unsafe class XskTxQueue : TxQueue
         _poolId = _pool.Id;
         _copyHeadroom = (uint)_pool.Headroom;
         _copyCapacity = (uint)(_pool.DataRoomSize - _pool.Headroom);
+        _unusable = socket.Unusable;
         _tx = socket.Tx;
         _cq = socket.Completion;
         // A queue set up again on a socket that already sent picks up where the rings are.
@@ -108,7 +110,7 @@ internal sealed unsafe class XskTxQueue : TxQueue
                 Mbuf* m = mbufs[taken];
                 Xsk.xdp_desc* d = _tx.Descriptor(prod + queued);
                 // nb_segs rather than next: both say "one segment", and nb_segs is in the first cache line.
-                if (m->PoolId == _poolId && m->NbSegs == 1 && (m->OlFlags & OffloadFlags.Indirect) == 0)
+                if (m->PoolId == _poolId && m->NbSegs == 1 && (m->OlFlags & OffloadFlags.Indirect) == 0 && Usable(m))
                 {
                     QueueInPlace(m, d);
                     inPlace++;
@@ -145,6 +147,10 @@ internal sealed unsafe class XskTxQueue : TxQueue
         return (int)taken;
     }
 
+    /// <summary>False for an mbuf whose chunk a zero-copy driver would refuse (it is sent as a copy instead).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Usable(Mbuf* m) => _unusable == null || _unusable[_layout.IndexOf((ulong)((byte*)m - _base))] == 0;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void QueueInPlace(Mbuf* m, Xsk.xdp_desc* d)
     {
@@ -167,8 +173,16 @@ internal sealed unsafe class XskTxQueue : TxQueue
             return 0;
         }
         Mbuf* f;
-        if (!_pool!.GetBulkRaw(&f, 1, cache))
-            return -1;
+        do
+        {
+            if (!_pool!.GetBulkRaw(&f, 1, cache))
+                return -1;
+            if (Usable(f))
+                break;
+            // Set aside for good (returned at close): the zero-copy driver would refuse this chunk.
+            _socket!.TxQuarantine[_socket.TxQuarantined++] = f;
+        }
+        while (true);
         byte* dst = f->BufAddr + _copyHeadroom;
         for (Mbuf* seg = m; seg != null; seg = seg->Next)
         {
