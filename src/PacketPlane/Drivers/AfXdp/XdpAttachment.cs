@@ -161,21 +161,16 @@ internal sealed class XdpAttachment
         }
     }
 
-    private unsafe void Attach(string device, ILogger log)
+    private void Attach(string device, ILogger log)
     {
-        bpf_attr_link_create attr = default;
-        attr.prog_fd = (uint)ProgramFd;
-        attr.target_ifindex = (uint)Interface.Index;
-        attr.attach_type = BPF_XDP;
-        // No mode flag: the kernel picks native (driver) XDP when the driver has it, generic otherwise.
-        int fd = SimulateKernelWithoutXdpLink ? -1 : bpf(BPF_LINK_CREATE, &attr, (uint)sizeof(bpf_attr_link_create));
+        int fd = SimulateKernelWithoutXdpLink ? -EINVAL : Bpf.LinkCreateXdp(ProgramFd, Interface.Index);
         if (fd >= 0)
         {
             LinkFd = fd;
         }
         else
         {
-            int errno = SimulateKernelWithoutXdpLink ? EINVAL : LastErrno;
+            int errno = -fd;
             if (errno != EINVAL)
                 throw AttachFailed(errno, "bpf(BPF_LINK_CREATE)", "", device);
             // Linux before 5.9 has no bpf_link for XDP (EINVAL): attach through rtnetlink, refusing to replace.

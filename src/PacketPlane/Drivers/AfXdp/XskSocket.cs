@@ -411,6 +411,8 @@ internal sealed unsafe class XskSocket : IDisposable
     /// </summary>
     public void Dispose()
     {
+        // Once only: the RX queue's release and the device's close both dispose; the exchange makes the second a no-op
+        // (pairs with the plain read in IsDisposed, which the TX queue and the statistics check).
         if (System.Threading.Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         foreach ((nint addr, nuint len) in _mappings)

@@ -1,9 +1,8 @@
 using System;
 using System.Text;
-using PacketPlane.Interop;
 using static PacketPlane.Interop.Libc;
 
-namespace PacketPlane.Drivers.AfXdp;
+namespace PacketPlane.Interop;
 
 /// <summary>A BPF map created with BPF_MAP_CREATE; closing its descriptor frees it once no program uses it.</summary>
 internal sealed unsafe class BpfMap : IDisposable
@@ -136,6 +135,20 @@ internal static unsafe class Bpf
             errno = fd < 0 ? LastErrno : 0;
             return fd;
         }
+    }
+
+    /// <summary>
+    /// Attaches an XDP program to an interface with a bpf_link (BPF_LINK_CREATE, attach type BPF_XDP, no mode flag:
+    /// native when the driver has it, generic otherwise). Returns the link fd, or -errno.
+    /// </summary>
+    public static int LinkCreateXdp(int programFd, int ifindex)
+    {
+        bpf_attr_link_create attr = default;
+        attr.prog_fd = (uint)programFd;
+        attr.target_ifindex = (uint)ifindex;
+        attr.attach_type = BPF_XDP;
+        int fd = bpf(BPF_LINK_CREATE, &attr, (uint)sizeof(bpf_attr_link_create));
+        return fd >= 0 ? fd : -LastErrno;
     }
 
     /// <summary>The name of an attached program, or null when it cannot be read (needs CAP_SYS_ADMIN).</summary>
