@@ -24,6 +24,16 @@ internal static class AfXdpTestSupport
 {
     private static int s_next = 500;
 
+    /// <summary>Skips the test with <paramref name="reason"/> when <paramref name="condition"/> holds, or fails it under CI=true.</summary>
+    public static void SkipUnlessCI(bool condition, string reason)
+    {
+        if (!condition)
+            return;
+        if (Prerequisites.IsCI)
+            throw new InvalidOperationException($"CI=true and a prerequisite is missing: {reason}");
+        Skip.If(true, "skipped: " + reason);
+    }
+
     /// <summary>A device name no other test in this process uses.</summary>
     public static string NextName() => $"net_af_xdp{Interlocked.Increment(ref s_next)}";
 
