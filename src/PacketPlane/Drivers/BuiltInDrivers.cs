@@ -14,5 +14,6 @@ internal static class BuiltInDrivers
         new Tap.TapDriver(),
         new Ring.RingDriver(),
         new Pcap.PcapDriver(),
+        new AfXdp.AfXdpDriver(),
     ];
 }
