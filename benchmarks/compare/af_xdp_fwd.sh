@@ -18,8 +18,7 @@
 # Forwarders, each given the same EAL arguments (lcore 1 forwards, lcore 0 is the main lcore):
 #   DPDK:        ${DPDK_TESTPMD:-dpdk-testpmd} ... -- --forward-mode=io --stats-period=1 (stopped with SIGINT)
 #   PacketPlane: $PP_FWD_CMD ... -- --forward-mode=io --stats-period=1 --duration=S
-# PP_FWD_CMD defaults to samples/TestPmd when it is built, else to the TestHost 'afxdp-fwd' scenario (a
-# minimal io forwarder on the public API, a stand-in until TestPmd lands).
+# PP_FWD_CMD defaults to samples/TestPmd (built here if needed).
 #
 # Needs root, dpdk-testpmd (Debian: dpdk), iproute2, 2 CPUs. DPDK needs a hugetlbfs mount: a private one is
 # mounted under /tmp for the run. Numbers on a shared 2-vCPU VM are preliminary: compare ratios, not absolutes.
@@ -36,11 +35,8 @@ HUGE_DIR=/tmp/pp-afxdp-fwd-huge.$$
 LOG_DIR=${LOG_DIR:-/tmp/pp-afxdp-fwd.$$}
 
 if [[ -z "${PP_FWD_CMD:-}" ]]; then
-    if [[ -f "$REPO/samples/TestPmd/bin/Release/net10.0/TestPmd.dll" ]]; then
-        PP_FWD_CMD="dotnet $REPO/samples/TestPmd/bin/Release/net10.0/TestPmd.dll"
-    else
-        PP_FWD_CMD="dotnet $REPO/tests/PacketPlane.TestHost/bin/Release/net10.0/PacketPlane.TestHost.dll afxdp-fwd"
-    fi
+    dotnet build "$REPO/samples/TestPmd/TestPmd.csproj" -c Release -v q -nologo >/dev/null
+    PP_FWD_CMD="dotnet $REPO/samples/TestPmd/bin/Release/net10.0/TestPmd.dll"
 fi
 
 pids=()
