@@ -213,6 +213,19 @@ public abstract class PciDeviceModel : IDisposable
         }
     }
 
+    /// <summary>
+    /// The device itself updates a register whose BAR word the driver writes only while the device leaves it alone
+    /// (a queue head, which software may set only while the queue is disabled). Keeping the word equal to the
+    /// device's value means the driver's next write is seen even when it writes a value it wrote before.
+    /// </summary>
+    protected void DeviceUpdate(ModelRegister r, uint value)
+    {
+        r.Value = value;
+        r.Seen = value;
+        BarWrite(r.Offset, value);
+        SnapshotWord(r.Offset);
+    }
+
     /// <summary>Reads a BAR word as the driver left it.</summary>
     protected uint BarRead(int offset) => (uint)Marshal.ReadInt32(Bar, offset);
 

@@ -47,7 +47,7 @@ public sealed partial class Ixgbe82599Model
                     s.Halted = true;
                     break;
                 }
-                s.DeviceHead = (s.DeviceHead + 1) % s.Count;
+                AdvanceHead(s);
                 work++;
             }
         }
@@ -282,7 +282,7 @@ public sealed partial class Ixgbe82599Model
             Write64(d, pktInfo | ((ulong)hiDword << 32));
             WriteFence();
             Write64(d + 8, status | ((ulong)chunk << 32));
-            s.DeviceHead = (s.DeviceHead + 1) % s.Count;
+            AdvanceHead(s);
         }
         int stat = StatIndex(q, rx: true);
         int dataLength = (_hlreg0.Value & HLREG0_RXCRCSTRP) == 0 ? length - 4 : length;

@@ -19,7 +19,7 @@ public sealed partial class Ixgbe82599Model
         public bool Requested;     // the ENABLE bit as last written
         public bool Confirmed;     // the driver has read ENABLE back as 1
         public int LatchReads;     // reads that still show the old ENABLE state
-        public uint DeviceHead;
+        public uint DeviceHead => Head.Value;
         public bool Halted;        // stopped after a violation, so one mistake is reported once
         public byte[]? Frame;      // TX: the frame being gathered from its descriptors
         public int FrameLength;
@@ -74,20 +74,20 @@ public sealed partial class Ixgbe82599Model
                     Violation(section, $"{r.Name} written while queue {q} is enabled; program the ring before setting ENABLE");
             };
         }
-        s.Head.OnRead = () => s.DeviceHead;
+        // The head's value is the device's head; the driver may set it only while the queue is off.
         s.Head.OnWrite = v =>
         {
-            if (s.Enabled && v != s.DeviceHead)
-                Violation(section, $"{s.Head.Name} moved to {v} while queue {q} is enabled; only the device moves the head of a running queue");
-            else
-                s.DeviceHead = v;
+            if (s.Enabled)
+                Violation(section, $"{s.Head.Name} written ({v}) while queue {q} is enabled; only the device moves the head of a running queue");
         };
         s.Tail.OnWrite = v => OnTailWrite(s, q, v, rx);
         s.Ctl.OnWrite = v => OnQueueControlWrite(s, q, v, rx);
         s.Ctl.OnRead = () =>
         {
-            if (s.LatchReads > 0)
+            if (s.LatchReads > 0 || (FaultQueueEnableNeverLatches && s.Requested))
             {
+                if (FaultQueueEnableNeverLatches && s.Requested)
+                    return s.Ctl.Value & ~ENABLE;
                 // The enable (or disable) takes effect after this read: it still shows the old state.
                 s.LatchReads--;
                 return s.Requested ? s.Ctl.Value & ~ENABLE : s.Ctl.Value | ENABLE;
@@ -136,7 +136,7 @@ public sealed partial class Ixgbe82599Model
         s.Enabled = true;
         s.Halted = false;
         if (s.DeviceHead >= Math.Max(1, s.Count))
-            s.DeviceHead = 0;
+            DeviceUpdate(s.Head, 0);
     }
 
     private void OnTailWrite(QueueState s, int q, uint value, bool rx)
@@ -181,10 +181,12 @@ public sealed partial class Ixgbe82599Model
         s.Requested = false;
         s.Confirmed = false;
         s.LatchReads = 0;
-        s.DeviceHead = 0;
         s.Halted = false;
         s.FrameLength = 0;
     }
+
+    /// <summary>The device moves a queue head one descriptor on (mirrored into the BAR word, see DeviceUpdate).</summary>
+    private void AdvanceHead(QueueState s) => DeviceUpdate(s.Head, (s.DeviceHead + 1) % s.Count);
 
     /// <summary>The statistics counter a queue counts into (RQSMR/TQSM: one byte per queue, four queues per register).</summary>
     private int StatIndex(int q, bool rx)

@@ -51,6 +51,12 @@ public sealed partial class Ixgbe82599Model : PciDeviceModel
     /// <summary>Whether a cable (and link partner) is attached; without one the link stays down unless forced (AUTOC.FLU).</summary>
     public bool CableConnected { get; set; } = true;
 
+    /// <summary>Fault injection: CTRL.RST never clears (a device that does not come out of reset).</summary>
+    public bool FaultResetNeverCompletes { get; set; }
+
+    /// <summary>Fault injection: RXDCTL/TXDCTL.ENABLE never reads back set (a queue that does not come on).</summary>
+    public bool FaultQueueEnableNeverLatches { get; set; }
+
     /// <summary>The MAC address the EEPROM loads into RAL/RAH[0].</summary>
     public ReadOnlySpan<byte> EepromMac => _mac;
 
@@ -172,6 +178,11 @@ public sealed partial class Ixgbe82599Model : PciDeviceModel
         // 4.6.3.1: interrupts must be masked before the reset.
         if (!_everMasked)
             Violation("4.6.3.1", "global reset (CTRL.RST) issued before all interrupts were masked through EIMC");
+        if (FaultResetNeverCompletes)
+        {
+            _ctrl.Value = value; // stuck: the self-clearing bits stay set
+            return;
+        }
         // The reset restores every register and forgets the rings; RST and LNK_RST clear themselves when done.
         PowerOnReset();
         _everMasked = true; // EIMS resets to 0: every cause masked

@@ -43,9 +43,12 @@ internal sealed class IxgbeHarness : IDisposable
     public int PoolInUseAtStart { get; }
 
     /// <summary>Configures <paramref name="queues"/> RX and TX queues and starts the port.</summary>
-    public void Start(int queues = 1, EthConf? conf = null, int rxDescriptors = 512, int txDescriptors = 512, bool dropWhenFull = false)
+    public void Start(int queues = 1, EthConf? conf = null, int rxDescriptors = 512, int txDescriptors = 512, bool dropWhenFull = false,
+        bool promiscuous = true)
     {
         Port.Configure(queues, queues, conf ?? new EthConf());
+        // Before Start, so the first frame off the wire already passes the filter.
+        Port.Promiscuous = promiscuous;
         for (int q = 0; q < queues; q++)
         {
             Port.SetupRxQueue(q, rxDescriptors, Pool, new RxQueueConf { DropWhenFull = dropWhenFull });

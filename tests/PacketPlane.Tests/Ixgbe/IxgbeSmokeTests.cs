@@ -6,6 +6,7 @@ using Xunit;
 
 namespace PacketPlane.Tests.Ixgbe;
 
+[Collection(PacketPlane.Tests.Pci.NicModelCollection.Name)]
 public class IxgbeSmokeTests
 {
     [Fact]
@@ -13,7 +14,6 @@ public class IxgbeSmokeTests
     {
         using var h = new IxgbeHarness();
         h.Start(conf: new EthConf { Loopback = true });
-        h.Port.Promiscuous = true;
         var tx = new Packet[1];
         Assert.Equal(1, h.Pool.AllocBulk(tx));
         Assert.True(tx[0].TryAppend(100));
