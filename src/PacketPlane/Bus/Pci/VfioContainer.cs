@@ -56,7 +56,7 @@ internal sealed unsafe class VfioContainer
             int errno = Libc.LastErrno;
             throw new PciException(errno switch
             {
-                Libc.ENOENT => VfioHelp.NoDevVfio(forDevice, devVfio),
+                Libc.ENOENT => VfioHelp.NoDevVfio(forDevice, path),
                 Libc.EACCES or Libc.EPERM => VfioHelp.Permission(path, "the VFIO container"),
                 _ => $"cannot open {path}: {Libc.Describe(errno)}",
             });

@@ -53,8 +53,8 @@ internal static class VfioHelp
         return sb.ToString();
     }
 
-    public static string NoDevVfio(PciAddress address, string devVfio) =>
-        $"Cannot open {address} through VFIO: {devVfio} does not exist, so the vfio-pci driver is not loaded. " +
+    public static string NoDevVfio(PciAddress address, string path) =>
+        $"Cannot open {address} through VFIO: {path} does not exist, so the vfio-pci driver is not loaded. " +
         $"Load it with: modprobe vfio-pci (then bind the device: dpdk-devbind.py --bind=vfio-pci {address}). " +
         $"VFIO needs an IOMMU: {IommuBootOptions}. {NoIommuAlternative}.";
 
@@ -62,10 +62,13 @@ internal static class VfioHelp
         $"PCI device {info.Address} is in no IOMMU group: the IOMMU is off or absent, so VFIO cannot isolate it. To enable it, " +
         $"{IommuBootOptions}. {NoIommuAlternative}.";
 
-    public static string GroupFileMissing(PciDeviceInfo info, int group, string groupPath) =>
-        $"PCI device {info.Address} is in IOMMU group {group} but {groupPath} does not exist: the device is not bound to vfio-pci " +
-        $"(it is bound to {(info.KernelDriver is null ? "no driver" : $"'{info.KernelDriver}'")}). Bind it as root:\n" +
-        RebindCommands(info.Address, unbindFirst: info.KernelDriver is not null);
+    public static string GroupFileMissing(PciDeviceInfo info, int group, string groupPath) => info.IsBoundToVfio
+        ? $"PCI device {info.Address} is bound to vfio-pci and in IOMMU group {group}, but {groupPath} does not exist. " +
+          $"vfio-pci creates it when it takes the device: check its messages (dmesg | grep -i vfio) and that /dev is populated (ls -l /dev/vfio); " +
+          $"rebinding recreates it:\n" + RebindCommands(info.Address, unbindFirst: true)
+        : $"PCI device {info.Address} is in IOMMU group {group} but {groupPath} does not exist: the device is not bound to vfio-pci " +
+          $"(it is bound to {(info.KernelDriver is null ? "no driver" : $"'{info.KernelDriver}'")}). Bind it as root:\n" +
+          RebindCommands(info.Address, unbindFirst: info.KernelDriver is not null);
 
     public static string NonViable(PciAddress address, int group, IReadOnlyList<PciDeviceInfo> blockers)
     {

@@ -76,6 +76,8 @@ public sealed unsafe class VfioPciFunction : IPciFunction
             throw new PciException(VfioHelp.NoDevVfio(address, paths.DevVfio));
         int groupNumber = info.IommuGroup ?? throw new PciException(VfioHelp.NoIommuGroup(info));
         CheckGroupMembers(bus, info, groupNumber);
+        if (!File.Exists(paths.Group(groupNumber, noIommu: false)) && !File.Exists(paths.Group(groupNumber, noIommu: true)))
+            throw new PciException(VfioHelp.GroupFileMissing(info, groupNumber, paths.Group(groupNumber, noIommu: false)));
 
         VfioContainer container = VfioContainer.Acquire(paths, address);
         VfioGroup? group = null;
