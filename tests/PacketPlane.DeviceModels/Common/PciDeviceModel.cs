@@ -244,10 +244,20 @@ public abstract class PciDeviceModel : IDisposable
     protected void SyncWrites()
     {
         foreach (ModelRegister r in _registerList)
+            SyncRegister(r);
+    }
+
+    /// <summary>
+    /// Takes in a pending write of one register. A sync pass visits registers in address order, not in the order the
+    /// driver wrote them; a handler whose register depends on others (a command taking its operands from data
+    /// registers, an enable validating the ring registers) syncs those first, since the driver wrote them earlier.
+    /// </summary>
+    protected void SyncRegister(ModelRegister r)
+    {
         {
             uint mem = BarRead(r.Offset);
             if (mem == r.Seen)
-                continue;
+                return;
             r.Seen = mem;
             switch (r.Kind)
             {

@@ -112,6 +112,12 @@ public sealed partial class Ixgbe82599Model
             s.Enabled = false;
             return;
         }
+        // The ring registers were written before the enable, whatever order this sync pass visits them in.
+        foreach (ModelRegister? r in new[] { s.Bal, s.Bah, s.Len, s.Head, s.Srrctl, _dmatxctl })
+        {
+            if (r is not null)
+                SyncRegister(r);
+        }
         string section = rx ? "7.1.9" : "7.2.3";
         if (s.Len.Value == 0 || s.Len.Value % 128 != 0)
             Violation(section, $"queue {q} enabled with {(rx ? "RDLEN" : "TDLEN")} = {s.Len.Value}; the ring length must be a non-zero multiple of 128 bytes");

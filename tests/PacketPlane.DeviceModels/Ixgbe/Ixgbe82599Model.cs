@@ -176,6 +176,7 @@ public sealed partial class Ixgbe82599Model : PciDeviceModel
         if ((value & (LNK_RST | RST)) == 0)
             return;
         // 4.6.3.1: interrupts must be masked before the reset.
+        SyncRegister(_eimc);
         if (!_everMasked)
             Violation("4.6.3.1", "global reset (CTRL.RST) issued before all interrupts were masked through EIMC");
         if (FaultResetNeverCompletes)

@@ -82,6 +82,8 @@ internal static class PciDriverTable
     [
         new(Ixgbe.IxgbeDriverInfo.Name, Ixgbe.IxgbeDriverInfo.VendorId, Ixgbe.IxgbeDriverInfo.DeviceIds, "Intel 82599 SFP+ (X520)",
             (name, pci, path) => new Ixgbe.IxgbeDevice(name, pci, path)),
+        new(I40e.I40eDriverInfo.Name, I40e.I40eDriverInfo.VendorId, I40e.I40eDriverInfo.DeviceIds, "Intel X710/XL710/XXV710",
+            (name, pci, path) => new I40e.I40eDevice(name, pci, path)),
     ];
 
     /// <summary>Adds a driver (virtio-pci and others register here).</summary>
