@@ -82,6 +82,12 @@ public sealed class SequenceWire : IEthernetWire
     /// <summary>Frames the wire will deliver in total.</summary>
     public long InboundCount { get; set; }
 
+    /// <summary>
+    /// While false nothing arrives (the far end has not started sending). A test opens the tap once the port is up,
+    /// so no frame is lost to a queue that is not enabled yet.
+    /// </summary>
+    public bool Sending { get; set; } = true;
+
     /// <summary>Frames delivered so far.</summary>
     public long Delivered => System.Threading.Interlocked.Read(ref _nextIn);
 
@@ -111,7 +117,7 @@ public sealed class SequenceWire : IEthernetWire
     public int Receive(Span<byte> buffer)
     {
         long i = _nextIn;
-        if (i >= InboundCount)
+        if (i >= InboundCount || !Sending)
             return 0;
         int len = _inbound(i, buffer);
         System.Threading.Interlocked.Exchange(ref _nextIn, i + 1);

@@ -378,7 +378,7 @@ public sealed partial class X710Model
         ReadBytes(d, e, 0, 32);
         BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(2), 0x0607);
         BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(4), 0);
-        FillLinkStatus(e.AsSpan(16, 8));
+        FillLinkStatus(e.AsSpan(16, 16));
         WriteBytes(d + 2, e, 2, 30);
         WriteFence();
         BinaryPrimitives.WriteUInt16LittleEndian(e, (ushort)(BinaryPrimitives.ReadUInt16LittleEndian(e) | DD | CMP));

@@ -47,7 +47,7 @@ internal sealed unsafe class AdminQueue : IDisposable
     public const int Entries = 32;         // I40E_AQ_LEN in DPDK
     public const int BufferSize = 4096;    // I40E_AQ_BUF_SZ
     private const int LargeBuffer = 512;   // I40E_AQ_LARGE_BUF: bigger buffers need the LB flag
-    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromMilliseconds(500);
 
     private readonly Mmio _regs;
     private readonly ILogger _log;

@@ -134,7 +134,7 @@ internal sealed unsafe class I40eDevice : EthDevice
         _regs.Flush(I40eRegs.GLGEN_STAT);
     }
 
-    /// <summary>Get Version, retried as DPDK does while the firmware finishes starting; the API major must be ours.</summary>
+    /// <summary>Get Version, retried while the firmware finishes starting (DPDK retries too); the API major must be ours.</summary>
     private void CheckFirmware()
     {
         FirmwareVersion v = default;
@@ -145,7 +145,7 @@ internal sealed unsafe class I40eDevice : EthDevice
                 v = _cmd.GetVersion();
                 break;
             }
-            catch (EthDevException) when (attempt < 9)
+            catch (EthDevException) when (attempt < 4)
             {
                 Thread.Sleep(100);
             }
@@ -171,6 +171,8 @@ internal sealed unsafe class I40eDevice : EthDevice
     {
         if (conf.RssKey is ReadOnlyMemory<byte> key && key.Length != Info.RssKeySize)
             throw new EthDevException($"{Name}: the X710 RSS key is {Info.RssKeySize} bytes, {key.Length} given");
+        if (conf.Loopback)
+            throw new EthDevException($"{Name}: loopback is not supported by the i40e driver (the X710 sets it through firmware commands this driver does not issue); use a cable or the ixgbe driver");
         _conf = conf;
         _rx = new I40eRxQueue?[rxQueues];
         _tx = new I40eTxQueue?[txQueues];
@@ -304,8 +306,10 @@ internal sealed unsafe class I40eDevice : EthDevice
         QueueContext.Set(ctx, QueueContext.TxBase, QueueContext.TxBaseWidth, q.RingIova / I40eDesc.QueueBaseUnit);
         QueueContext.Set(ctx, QueueContext.TxQlen, QueueContext.TxQlenWidth, q.Count);
         QueueContext.Set(ctx, QueueContext.TxRdylist, QueueContext.TxRdylistWidth, _vsi.QsHandle);
-        // The queue belongs to this PF.
+        // The queue belongs to this PF, and starts empty (a tail left from an earlier run would hand the device
+        // descriptors that are not there any more).
         _regs.Write32(I40eRegs.QTX_CTL(i), I40eRegs.QTX_CTL_PF_QUEUE | ((uint)_pf << I40eRegs.QTX_CTL_PF_INDX_SHIFT));
+        _regs.Write32(I40eRegs.QTX_TAIL(i), 0);
         _regs.Flush(I40eRegs.GLGEN_STAT);
         // Announce the enable (clear the pre-queue-disable of the queue's absolute index), then the handshake:
         // no request pending, head to 0, QENA_REQ, wait for QENA_STAT.
@@ -331,6 +335,7 @@ internal sealed unsafe class I40eDevice : EthDevice
         QueueContext.Set(ctx, QueueContext.RxRxmax, QueueContext.RxRxmaxWidth, (ulong)(Mtu + EthernetOverhead));
         QueueContext.Set(ctx, QueueContext.RxLrxqthresh, QueueContext.RxLrxqthreshWidth, 2);
         QueueContext.Set(ctx, QueueContext.RxPrefena, 1, 1);
+        _regs.Write32(I40eRegs.QRX_TAIL(i), 0);
         _regs.Flush(I40eRegs.GLGEN_STAT);
         WaitNoPendingRequest(I40eRegs.QRX_ENA(i));
         _regs.Set32(I40eRegs.QRX_ENA(i), I40eRegs.QENA_REQ);
@@ -404,6 +409,9 @@ internal sealed unsafe class I40eDevice : EthDevice
                     _aq.Dispose();
                 }
             }
+            // A last PF reset stops whatever a failed start may have left enabled, before the memory goes.
+            _regs.Set32(I40eRegs.PFGEN_CTRL, I40eRegs.PFGEN_CTRL_PFSWR);
+            _regs.WaitClear32(I40eRegs.PFGEN_CTRL, I40eRegs.PFGEN_CTRL_PFSWR, ResetTimeout);
         }
         finally
         {
