@@ -130,7 +130,8 @@ internal sealed unsafe class I40eRxQueue : RxQueue
         while (got < n)
         {
             I40eRxDesc* d = _ring + next;
-            // DD first; the acquire load keeps the reads of the rest of the write-back after it.
+            // DD first; the acquire load keeps the reads of the rest of the write-back after it (pairs with the
+            // device writing qword 1, DD included, after qword 0).
             ulong qw1 = Volatile.Read(ref d->StatusErrorLen);
             if ((qw1 & I40eDesc.RXD_DD) == 0)
                 break;

@@ -164,7 +164,8 @@ internal sealed unsafe class IxgbeRxQueue : RxQueue
         while (got < n)
         {
             IxgbeRxDesc* d = _ring + next;
-            // 7.1.6.2: read DD first; the acquire load keeps the reads of the other fields after it.
+            // 7.1.6.2: read DD first; the acquire load keeps the reads of the other fields after it (pairs with
+            // the device writing the status word, DD included, after the rest of the write-back).
             uint status = Volatile.Read(ref d->StatusError);
             if ((status & IxgbeDesc.RXD_STAT_DD) == 0)
                 break;
