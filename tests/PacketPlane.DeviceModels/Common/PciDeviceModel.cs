@@ -71,7 +71,9 @@ public sealed class ModelRegister
 /// no trap on plain memory, so a model thread polls the BAR words of the registers it implements (doorbells
 /// included), and every register read first takes in all pending writes (a PCIe read cannot pass earlier writes).
 /// Each register's word is compared with the value last seen; a device reset rewrites the words with their reset
-/// values so the next write is seen even if it repeats an earlier one.</item>
+/// values so the next write is seen even if it repeats an earlier one. Two writes to the same register between two
+/// looks collapse into the last one, so a command register (an HMC segment write, a pre-queue-disable) is consumed and
+/// its word cleared, and drivers read a register after such a write (a posting flush, as Intel's drivers do).</item>
 /// <item>Reads are non-posted: they come to <see cref="ReadRegister"/>, so clear-on-read counters, self-clearing bits
 /// and enable bits that latch behave as specified.</item>
 /// <item>DMA goes straight to guest memory (IOVA = VA), checked against the regions the driver DMA-mapped (as an
