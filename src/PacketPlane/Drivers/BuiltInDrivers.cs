@@ -15,5 +15,6 @@ internal static class BuiltInDrivers
         new Ring.RingDriver(),
         new Pcap.PcapDriver(),
         new AfXdp.AfXdpDriver(),
+        new Intel.Common.PciPortDriver(),
     ];
 }
