@@ -45,6 +45,9 @@ public static class EthDriverRegistry
         lock (s_lock)
         {
             EnsureBuiltIns();
+            // A bare PCI address (0000:03:00.0) names a PCI device, as in DPDK's -a; it belongs to the pci: driver.
+            if (Bus.Pci.PciAddress.TryParse(deviceName.Split(',')[0], out _) && s_drivers.TryGetValue(PciDriverName, out EthDriver? pci))
+                return pci;
             EthDriver? best = null;
             foreach (EthDriver d in s_drivers.Values)
             {
@@ -56,6 +59,8 @@ public static class EthDriverRegistry
                 $"(net_null0). Drivers: {string.Join(", ", s_drivers.Keys.Order(StringComparer.Ordinal))}");
         }
     }
+
+    private const string PciDriverName = "pci:";
 
     private static void EnsureBuiltIns()
     {

@@ -28,7 +28,8 @@ internal sealed class PciPortDriver : EthDriver
 
     public override EthDevice Create(DeviceArguments args)
     {
-        string text = args.DeviceName[Prefix.Length..];
+        // "pci:0000:03:00.0" or the bare address, as DPDK's -a takes it.
+        string text = args.DeviceName.StartsWith(Prefix, StringComparison.Ordinal) ? args.DeviceName[Prefix.Length..] : args.DeviceName;
         if (!PciAddress.TryParse(text, out PciAddress address))
             throw new DeviceArgumentException($"device '{args.DeviceName}': '{text}' is not a PCI address; expected pci:DOMAIN:BUS:DEVICE.FUNCTION such as pci:0000:03:00.0");
         RxPath rxPath = ParseRxPath(args);
