@@ -177,9 +177,15 @@ public sealed unsafe class MemoryRegion : IDisposable
         }
     }
 
+    /// <summary>
+    /// Makes <see cref="PagePolicy.Auto"/> choose 4 KiB pages. For test processes that must leave the machine's
+    /// hugepages to the tests that measure them (set once, before any region is created).
+    /// </summary>
+    internal static bool AutoUsesSmallPages { get; set; }
+
     private static long ChoosePageSize(long size, MemoryRegionOptions options, ILogger log)
     {
-        if (options.Pages == PagePolicy.SmallPages)
+        if (options.Pages == PagePolicy.SmallPages || (options.Pages == PagePolicy.Auto && AutoUsesSmallPages))
             return 4096;
         long hugeSize = options.HugepageSize;
         long needed = RoundUp(size, hugeSize);

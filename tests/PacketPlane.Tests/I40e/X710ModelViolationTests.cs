@@ -127,6 +127,7 @@ public class X710ModelViolationTests
     {
         using var d = new RogueDriver();
         d.Write(0xC6300, 64);                // GLHMC_LANTXCNT: contexts exist, but no segment descriptor was written
+        d.Read(0xC6300);                     // a read is non-posted: the model has seen the count before the enable
         d.Write(0x100000, 1);                // QTX_ENA[0].QENA_REQ
         d.Read(0x100000);
         Assert.Contains("TX queue 0 context: HMC segment descriptor 0 is not valid", d.WaitForViolation("segment descriptor"));
