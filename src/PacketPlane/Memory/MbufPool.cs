@@ -406,18 +406,25 @@ public sealed unsafe partial class MbufPool : IDisposable
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
     /// <summary>
-    /// Frees the pool's memory. Packets still in use are reported (with where they were allocated when tracking
-    /// is on) and become invalid. Idempotent.
+    /// Frees the pool's memory. When packets are still in use they are reported (with where they were allocated when
+    /// tracking is on) and the memory is kept, so that freeing them later (e.g. when the EAL closes the ports that hold
+    /// them) is safe; it is released at EAL teardown or process exit. Idempotent.
     /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
+        Eal.Current?.Disown(this);
         int inUse = InUse;
         if (inUse > 0)
+        {
+            // Mbufs are still out (a port not yet closed, packets an application holds). Unmapping now would turn
+            // their later free into a crash, so the pool stays registered and mapped: late frees land safely, and
+            // the memory goes with the EAL's teardown (which closes ports first) or with the process.
             ReportLeaks(inUse);
+            return;
+        }
         ReleaseId(Id);
-        Eal.Current?.Disown(this);
         _ring.Dispose();
         Eal.Current?.Disown(Region);
         Region.Dispose();
@@ -430,7 +437,8 @@ public sealed unsafe partial class MbufPool : IDisposable
     {
         LeakedAtDispose = inUse;
         string sites = _debugState is null ? "" : DescribeLeakSites();
-        _log.LogWarning("pool {Name} disposed with {InUse} of {Count} mbufs still in use (leaked or still held by a port){Sites}",
+        _log.LogWarning("pool {Name} disposed with {InUse} of {Count} mbufs still in use (leaked, or held by a port that is " +
+            "still open: close ports before their pools); its memory is kept so late frees stay safe{Sites}",
             Name, inUse, Count, sites);
     }
 

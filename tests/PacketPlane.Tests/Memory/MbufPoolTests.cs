@@ -229,3 +229,31 @@ public class MbufPoolRawTests
         pool.RawFreeBulk(burst);
     }
 }
+
+[Collection(PacketPlane.Tests.Eal.EalCollection.Name)]
+public class MbufPoolDisposeOrderTests
+{
+    [Fact]
+    public void Disposing_a_pool_before_the_port_that_holds_its_mbufs_is_safe()
+    {
+        MbufPool pool;
+        using (PacketPlane.Eal eal = PacketPlane.Eal.Init(["--no-huge", "-l", "0", "--vdev", "net_ring70"], out _))
+        {
+            pool = MbufPool.Create("early_dispose", 1024, 0);
+            var port = eal.Ports[0];
+            port.Configure(1, 1);
+            port.SetupRxQueue(0, 256, pool);
+            port.SetupTxQueue(0, 256);
+            port.Start();
+            var burst = new Packet[16];
+            Assert.Equal(16, pool.AllocBulk(burst));
+            Assert.Equal(16, port.TxBurst(0, burst)); // parked in the port's ring
+            pool.Dispose(); // the user's `using` ends before the EAL's: the port still holds 16 mbufs
+            Assert.Equal(16, pool.LeakedAtDispose);
+            Assert.False(pool.Region.IsDisposed);
+        }
+        // EAL teardown closed the port (its mbufs went back safely), then freed the memory.
+        Assert.Equal(0, pool.InUse);
+        Assert.True(pool.Region.IsDisposed);
+    }
+}
