@@ -9,5 +9,6 @@ internal static class BuiltInDrivers
     public static IEnumerable<EthDriver> Create() =>
     [
         new Null.NullDriver(),
+        new Virtio.Vhost.VhostDriver(),
     ];
 }
