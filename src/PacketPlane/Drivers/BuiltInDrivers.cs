@@ -10,5 +10,6 @@ internal static class BuiltInDrivers
     [
         new Null.NullDriver(),
         new Virtio.Vhost.VhostDriver(),
+        new Virtio.VirtioUser.VirtioUserDriver(),
     ];
 }
