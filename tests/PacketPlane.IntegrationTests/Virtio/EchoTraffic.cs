@@ -80,3 +80,54 @@ public static class EchoTraffic
         return new Result(sent, received, wrong, sw.Elapsed.TotalSeconds);
     }
 }
+
+/// <summary>Traffic without checking, for "mid-stream" phases: keeps sending and receiving for a while.</summary>
+public static class BlindTraffic
+{
+    /// <summary>Bursts for <paramref name="duration"/>, calling <paramref name="midway"/> once halfway. Returns frames received.</summary>
+    public static long Run(EthDev port, MbufPool txPool, TimeSpan duration, Action? midway = null)
+    {
+        var burst = new Packet[32];
+        var rx = new Packet[32];
+        long received = 0;
+        var sw = Stopwatch.StartNew();
+        bool called = false;
+        while (sw.Elapsed < duration)
+        {
+            if (!called && sw.Elapsed >= duration / 2)
+            {
+                called = true;
+                midway?.Invoke();
+            }
+            if (txPool.AllocBulk(burst) == burst.Length)
+            {
+                for (int i = 0; i < burst.Length; i++)
+                {
+                    burst[i].TrySetLength(128);
+                    TestFrames.Build(burst[i].Data, i, 128, seed: 1);
+                }
+                int tx = port.TxBurst(0, burst);
+                Packet.FreeBulk(burst.AsSpan(tx));
+            }
+            int r = port.RxBurst(0, rx);
+            Packet.FreeBulk(rx.AsSpan(0, r));
+            received += r;
+        }
+        return received;
+    }
+
+    /// <summary>Receives and frees whatever arrives for <paramref name="duration"/> (sends nothing). Returns the count.</summary>
+    public static long Drain(EthDev port, TimeSpan duration)
+    {
+        var rx = new Packet[32];
+        long received = 0;
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < duration)
+        {
+            int r = port.RxBurst(0, rx);
+            Packet.FreeBulk(rx.AsSpan(0, r));
+            received += r;
+        }
+        return received;
+    }
+}

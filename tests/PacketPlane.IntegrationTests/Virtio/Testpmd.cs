@@ -42,7 +42,12 @@ public sealed partial class Testpmd : IDisposable
     /// Starts testpmd with one vdev: forwarding lcore on CPU 0, main lcore on CPU 1 (ENVIRONMENT.md), in-memory
     /// (no shared files), a small mbuf pool, one port looped to itself so io forwarding echoes.
     /// </summary>
-    public static Testpmd Start(string vdev, string extraEal = "", string extraApp = "")
+    /// <param name="vdev">The --vdev argument.</param>
+    /// <param name="extraEal">More EAL arguments.</param>
+    /// <param name="extraApp">More testpmd arguments.</param>
+    /// <param name="waitReady">Wait until its port is started. A virtio-user in server mode blocks at start-up until
+    /// a backend connects: then pass false and call <see cref="WaitReady"/> once ours is connecting.</param>
+    public static Testpmd Start(string vdev, string extraEal = "", string extraApp = "", bool waitReady = true)
     {
         string args = $"-l 0-1 --main-lcore 1 --no-pci --in-memory {extraEal} --vdev '{vdev}' -- -i --total-num-mbufs=8192 " +
             $"--port-topology=loop --rxq=1 --txq=1 --nb-cores=1 --no-flush-rx {extraApp}";
@@ -54,9 +59,13 @@ public sealed partial class Testpmd : IDisposable
             UseShellExecute = false,
         };
         var tp = new Testpmd(Process.Start(psi) ?? throw new InvalidOperationException("could not start dpdk-testpmd"));
-        tp.WaitFor("Checking link statuses", TimeSpan.FromSeconds(60));   // the prompt has no newline: wait for the line before it
+        if (waitReady)
+            tp.WaitReady();
         return tp;
     }
+
+    /// <summary>Waits until testpmd has started its port (the prompt has no newline: wait for the line before it).</summary>
+    public void WaitReady() => WaitFor("Checking link statuses", TimeSpan.FromSeconds(60));
 
     private void Append(string? line)
     {

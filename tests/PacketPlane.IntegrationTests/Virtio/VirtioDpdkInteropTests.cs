@@ -63,6 +63,7 @@ public sealed class VirtioDpdkInteropTests : IDisposable
             tp.StartForwarding("io");
             EchoTraffic.Result r = EchoTraffic.Run(port, txPool, Million, window: 384);
             _out.WriteLine($"virtio-user vs DPDK vhost packed={packed} mrg={mrg} server={weListen}: {r.Received} back in {r.Seconds:F1} s ({r.Mpps:F2} Mpps echo)");
+            Diagnose(tp, port);
             Assert.Equal(Million, r.Sent);
             Assert.Equal(Million, r.Received);
             Assert.Equal(0, r.Wrong);
@@ -101,14 +102,22 @@ public sealed class VirtioDpdkInteropTests : IDisposable
         // With merged buffers testpmd's mbufs hold 1 KiB, so larger frames span buffers on DPDK's side too.
         using Testpmd tp = Testpmd.Start(
             $"net_virtio_user0,path={_sock},queue_size=1024,packed_vq={B(packed)},mrg_rxbuf={B(mrg)}{(weConnect ? ",server=1" : "")}",
-            extraEal: "--single-file-segments", extraApp: mrg ? "--mbuf-size=1152" : "");
-        port ??= Create(ours, pool);
+            extraEal: "--single-file-segments", extraApp: mrg ? "--mbuf-size=1152 --enable-scatter" : "", waitReady: !weConnect);
+        if (weConnect)
+        {
+            // DPDK's virtio-user in server mode waits for us before it finishes starting.
+            WaitForSocket(_sock);
+            port = Create(ours, pool);
+            tp.WaitReady();
+        }
+        Assert.NotNull(port);
         try
         {
             Assert.True(port.WaitForLink(TimeSpan.FromSeconds(30)).IsUp, "our vhost link did not come up");
             tp.StartForwarding("io");
-            EchoTraffic.Result r = EchoTraffic.Run(port, txPool, Million, window: 384);
+            EchoTraffic.Result r = EchoTraffic.Run(port, txPool, Million, window: mrg ? 160 : 384);
             _out.WriteLine($"DPDK virtio-user vs our vhost packed={packed} mrg={mrg} client={weConnect}: {r.Received} back in {r.Seconds:F1} s ({r.Mpps:F2} Mpps echo)");
+            Diagnose(tp, port);
             Assert.Equal(Million, r.Sent);
             Assert.Equal(Million, r.Received);
             Assert.Equal(0, r.Wrong);
@@ -135,4 +144,28 @@ public sealed class VirtioDpdkInteropTests : IDisposable
     }
 
     private static int B(bool b) => b ? 1 : 0;
+
+    private void Diagnose(Testpmd tp, EthDev port)
+    {
+        PortStats s = port.GetStats();
+        _out.WriteLine($"ours: in {s.InPackets} out {s.OutPackets} in-errors {s.InErrors} out-errors {s.OutErrors} rx-nombuf {s.RxNoMbuf} missed {s.InMissed}");
+        foreach (XStat x in port.GetXStats())
+        {
+            if (x.Value != 0 && x.Name.StartsWith("vhost", StringComparison.Ordinal))
+                _out.WriteLine($"  {x.Name} {x.Value}");
+        }
+        int from = tp.Output.Length;
+        tp.Send("show port stats 0");
+        tp.Send("show fwd stats all");
+        Thread.Sleep(500);
+        _out.WriteLine(tp.Output[from..]);
+    }
+
+    private static void WaitForSocket(string path)
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!File.Exists(path) && DateTime.UtcNow < deadline)
+            Thread.Sleep(50);
+        Assert.True(File.Exists(path), $"dpdk-testpmd did not create {path}");
+    }
 }
