@@ -28,6 +28,7 @@ internal sealed unsafe class VirtioNetRxQueue<TRing> : RxQueue, IVirtioNetQueue 
     private readonly uint _bufferLength;          // bytes offered per buffer: 12 header bytes + the data room
     private readonly nint* _tokens;
     private readonly uint* _lens;
+    private readonly bool _inOrder;
     private int _headerSize = VirtioNet.HeaderSizeModern;
     private bool _merge;
     private Mbuf* _partialHead;                   // a merged packet whose remaining buffers have not arrived yet
@@ -53,6 +54,7 @@ internal sealed unsafe class VirtioNetRxQueue<TRing> : RxQueue, IVirtioNetQueue 
         _notifier = notifier;
         _useVirtualAddresses = useVirtualAddresses;
         _bufferLength = (uint)(pool.DataRoomSize - pool.Headroom + MaxHeader);
+        _inOrder = inOrder;
         _ring.Init(layout, inOrder);
         _tokens = (nint*)NativeMemory.Alloc((nuint)layout.Size, (nuint)sizeof(nint));
         _lens = (uint*)NativeMemory.Alloc((nuint)layout.Size, sizeof(uint));
@@ -79,6 +81,25 @@ internal sealed unsafe class VirtioNetRxQueue<TRing> : RxQueue, IVirtioNetQueue 
     public ushort ResumeIndex() => _ring.ResumeIndex();
 
     public void Kick() => _notifier.Notify();
+
+    public void Reinitialize()
+    {
+        DropPartial();
+        FreeOutstanding();
+        _ring.Dispose();
+        Layout.Clear();
+        _ring = default;
+        _ring.Init(Layout, _inOrder);
+        Refill(kick: false);
+    }
+
+    private void FreeOutstanding()
+    {
+        nint* tokens = (nint*)NativeMemory.Alloc((nuint)_ring.Size, (nuint)sizeof(nint));
+        int n = _ring.DrainOutstanding(tokens, _ring.Size);
+        MbufPool.FreeBulkRaw((Mbuf**)tokens, (uint)n);
+        NativeMemory.Free(tokens);
+    }
 
     public override int RxBurst(Span<Packet> packets)
     {
@@ -242,10 +263,7 @@ internal sealed unsafe class VirtioNetRxQueue<TRing> : RxQueue, IVirtioNetQueue 
             return;
         _released = true;
         DropPartial();
-        nint* tokens = (nint*)NativeMemory.Alloc((nuint)_ring.Size, (nuint)sizeof(nint));
-        int n = _ring.DrainOutstanding(tokens, _ring.Size);
-        MbufPool.FreeBulkRaw((Mbuf**)tokens, (uint)n);
-        NativeMemory.Free(tokens);
+        FreeOutstanding();
         _ring.Dispose();
         NativeMemory.Free(_tokens);
         NativeMemory.Free(_lens);

@@ -32,6 +32,7 @@ internal sealed unsafe class VirtioNetTxQueue<TRing> : TxQueue, IVirtioNetQueue 
     private readonly uint* _lens;
     private readonly ulong* _chainAddrs;
     private readonly uint* _chainLens;
+    private readonly bool _inOrder;
     private int _headerSize = VirtioNet.HeaderSizeModern;
     private bool _released;
 
@@ -54,6 +55,7 @@ internal sealed unsafe class VirtioNetTxQueue<TRing> : TxQueue, IVirtioNetQueue 
         _useVirtualAddresses = useVirtualAddresses;
         _headerSlots = (byte*)headerSlots;
         _headerSlotsIova = headerSlotsIova;
+        _inOrder = inOrder;
         _ring.Init(layout, inOrder);
         _done = (nint*)NativeMemory.Alloc((nuint)layout.Size, (nuint)sizeof(nint));
         _lens = (uint*)NativeMemory.Alloc((nuint)layout.Size, sizeof(uint));
@@ -80,6 +82,16 @@ internal sealed unsafe class VirtioNetTxQueue<TRing> : TxQueue, IVirtioNetQueue 
     public ushort ResumeIndex() => _ring.ResumeIndex();
 
     public void Kick() => _notifier.Notify();
+
+    public void Reinitialize()
+    {
+        int n = _ring.DrainOutstanding(_done, _ring.Size);
+        MbufPool.FreeBulkRaw((Mbuf**)_done, (uint)n);
+        _ring.Dispose();
+        Layout.Clear();
+        _ring = default;
+        _ring.Init(Layout, _inOrder);
+    }
 
     public override int TxBurst(Span<Packet> packets)
     {

@@ -71,6 +71,12 @@ internal interface IVirtioNetQueue
 
     /// <summary>Notifies the device unconditionally (once it is live, for buffers posted before).</summary>
     void Kick();
+
+    /// <summary>
+    /// After a device reset (which forgets every ring): frees what the ring held, zeroes it and starts it fresh
+    /// (receive queues post new buffers). Call with the gate closed and the device no longer using the ring.
+    /// </summary>
+    void Reinitialize();
 }
 
 /// <summary>

@@ -5,7 +5,7 @@ namespace PacketPlane.Drivers.Virtio.Virtqueue;
 /// driver event suppression) and device area (split: used ring; packed: device event suppression). These are the
 /// three addresses vhost-user SET_VRING_ADDR and the PCI queue_desc/queue_driver/queue_device registers carry.
 /// </summary>
-internal readonly struct VringLayout
+internal readonly unsafe struct VringLayout
 {
     /// <summary>Each area starts on its own cache line, so the side writing one area never bounces the other's line.</summary>
     private const int AreaAlign = 64;
@@ -53,6 +53,9 @@ internal readonly struct VringLayout
         nint device = packed ? driver + AreaAlign : driver + (nint)Align(4 + 2L * size + 2);
         return new VringLayout(desc, driver, device, size, packed);
     }
+
+    /// <summary>Zeroes the ring's memory (a fresh ring: nothing available, nothing used, indexes 0).</summary>
+    public void Clear() => new System.Span<byte>((void*)Desc, (int)Bytes(Size, Packed)).Clear();
 
     /// <summary>True for 1..32768 entries and a power of two (split rings need one; packed rings accept any size, but we keep one rule).</summary>
     public static bool IsValidSize(int size) => size > 0 && size <= Spec.VringFlags.MaxQueueSize && (size & (size - 1)) == 0;
