@@ -39,12 +39,14 @@ public sealed class VirtioDpdkInteropTests : IDisposable
         Prerequisites.Require(Requirement.Root, Requirement.Hugepages, Requirement.DpdkTestpmd);
 
     [SkippableTheory]
-    [InlineData(false, true, false)]
     [InlineData(false, false, false)]
-    [InlineData(true, true, false)]
-    [InlineData(true, false, false)]
+    [InlineData(false, false, true)]
+    [InlineData(false, true, false)]
     [InlineData(false, true, true)]
+    [InlineData(true, false, false)]
     [InlineData(true, false, true)]
+    [InlineData(true, true, false)]
+    [InlineData(true, true, true)]
     public void Our_virtio_user_against_dpdk_vhost_echoes_a_million_frames(bool packed, bool mrg, bool weListen)
     {
         Require();
@@ -83,12 +85,14 @@ public sealed class VirtioDpdkInteropTests : IDisposable
     }
 
     [SkippableTheory]
-    [InlineData(false, true, false)]
     [InlineData(false, false, false)]
-    [InlineData(true, true, false)]
-    [InlineData(true, false, false)]
+    [InlineData(false, false, true)]
+    [InlineData(false, true, false)]
     [InlineData(false, true, true)]
+    [InlineData(true, false, false)]
     [InlineData(true, false, true)]
+    [InlineData(true, true, false)]
+    [InlineData(true, true, true)]
     public void Dpdk_virtio_user_against_our_vhost_echoes_a_million_frames(bool packed, bool mrg, bool weConnect)
     {
         Require();

@@ -193,16 +193,35 @@ internal sealed unsafe class VhostTxQueue : TxQueue
             }
             _bufSegStart[buffers] = _segs.Count;
             WritePacket(m, hdr, buffers, v.MergeRxBuffers);
-            for (int b = 0; b < buffers; b++)
-            {
-                ring.ConsumeAvail(_bufDescs[b]);
-                ring.MarkUsed(_bufId[b], _bufCapacity[b], _bufDescs[b], written: true);
-            }
+            PublishPacket(ref ring, buffers);
             bytes += m->PktLen;
         }
         if (ring.CallNeeded())
             EventFd.Signal(v.CallFd);
         return taken;
+    }
+
+    // 5.1.6.4: the driver must see all buffers of a packet used together, so every used descriptor is written
+    // first and the first buffer's flags are published last.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PublishPacket(ref DevicePackedRing ring, int buffers)
+    {
+        ushort firstPos = 0, firstFlags = 0;
+        for (int b = 0; b < buffers; b++)
+        {
+            ring.ConsumeAvail(_bufDescs[b]);
+            ushort pos = ring.WriteUsed(_bufId[b], _bufCapacity[b], _bufDescs[b], written: true, out ushort flags);
+            if (b == 0)
+            {
+                firstPos = pos;
+                firstFlags = flags;
+            }
+            else
+            {
+                ring.PublishUsed(pos, flags);
+            }
+        }
+        ring.PublishUsed(firstPos, firstFlags);
     }
 
     /// <summary>

@@ -102,14 +102,34 @@ internal unsafe struct DevicePackedRing
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void MarkUsed(ushort id, uint len, int count, bool written)
     {
-        VringPackedDesc* d = _desc + _lastUsed;
+        ushort pos = WriteUsed(id, len, count, written, out ushort flags);
+        PublishUsed(pos, flags);
+    }
+
+    /// <summary>
+    /// Writes a used descriptor's id and length and moves past the buffer, but leaves it unpublished: the caller
+    /// publishes with <see cref="PublishUsed"/>. Lets several buffers turn used at once (a merged receive packet,
+    /// 5.1.6.4: its buffers must be observed together) by publishing the first one last.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ushort WriteUsed(ushort id, uint len, int count, bool written, out ushort flags)
+    {
+        ushort pos = _lastUsed;
+        VringPackedDesc* d = _desc + pos;
         d->Id = id;
         d->Len = len;
-        ushort flags = (ushort)((_usedWrap ? AvailBit | UsedBit : 0) | (written ? VringFlags.VRING_DESC_F_WRITE : 0));
+        flags = (ushort)((_usedWrap ? AvailBit | UsedBit : 0) | (written ? VringFlags.VRING_DESC_F_WRITE : 0));
         Advance(ref _lastUsed, ref _usedWrap, count);
-        // Release: data, id and length are visible before the descriptor turns used; pairs with the driver's
-        // acquire load of the flags (PackedDriverRing.PollUsed).
-        Volatile.Write(ref d->Flags, flags);
+        return pos;
+    }
+
+    /// <summary>Turns the descriptor at <paramref name="pos"/> used.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void PublishUsed(ushort pos, ushort flags)
+    {
+        // Release: data, ids, lengths (and the flags of buffers published before this one) are visible before the
+        // descriptor turns used; pairs with the driver's acquire load of the flags (PackedDriverRing.PollUsed).
+        Volatile.Write(ref _desc[pos].Flags, flags);
     }
 
     /// <summary>After marking buffers used: whether the driver asked for a notification (2.8.10).</summary>
