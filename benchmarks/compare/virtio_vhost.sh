@@ -68,8 +68,8 @@ for round in $(seq "$ROUNDS"); do
 done
 echo "mean over rounds (PacketPlane / DPDK):"
 for name in receive transmit; do
-    d=$(awk -v n=$name '$1==n && $2=="dpdk" {s+=$3; c++} END {print (c ? s/c : 0)}' "$WORK/results")
-    p=$(awk -v n=$name '$1==n && $2=="packetplane" {s+=$3; c++} END {print (c ? s/c : 0)}' "$WORK/results")
+    d=$(awk -v n=$name '$1==n && $2=="dpdk" {s+=$3; c++} END {printf "%.0f\n", (c ? s/c : 0)}' "$WORK/results")
+    p=$(awk -v n=$name '$1==n && $2=="packetplane" {s+=$3; c++} END {printf "%.0f\n", (c ? s/c : 0)}' "$WORK/results")
     printf '  %-9s DPDK %7.3f Mpps  PacketPlane %7.3f Mpps  ratio %.2f\n' "$name" "$(echo "$d/1000000" | bc -l)" \
         "$(echo "$p/1000000" | bc -l)" "$(echo "if ($d > 0) $p/$d else 0" | bc -l)"
 done
