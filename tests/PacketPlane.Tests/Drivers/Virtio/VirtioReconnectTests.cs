@@ -96,11 +96,13 @@ public class VirtioReconnectTests
         Assert.Equal(0, pair.FrontendPool.InUse);
     }
 
-    [Fact]
-    public void Stop_and_start_keep_the_rings_usable()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Stop_and_start_keep_the_rings_usable(bool packed)
     {
         using var _ = LcoreIdentity.As(6);
-        using var pair = new VirtioPair();
+        using var pair = new VirtioPair(frontendArgs: $",packed_vq={(packed ? 1 : 0)}");
         pair.WaitForLinks();
         PushFrames(pair.Frontend, pair.FrontendPool, 40);
         Assert.Equal(40, Drain(pair.Backend, 40));
@@ -111,6 +113,15 @@ public class VirtioReconnectTests
         Assert.True(WaitLink(pair.Backend, up: true).IsUp);
         PushFrames(pair.Frontend, pair.FrontendPool, 40, firstSeq: 40);
         Assert.Equal(40, DrainSequences(pair.Backend, 40, 40));
+        // Several more cycles, with traffic in between, wrap the rings' indexes past their size.
+        for (int cycle = 0; cycle < 5; cycle++)
+        {
+            pair.Frontend.Stop();
+            pair.Frontend.Start();
+            Assert.True(WaitLink(pair.Frontend, up: true).IsUp);
+            PushFrames(pair.Frontend, pair.FrontendPool, 100, firstSeq: 1000 * (cycle + 1));
+            Assert.Equal(100, DrainSequences(pair.Backend, 1000 * (cycle + 1), 100));
+        }
     }
 
     private static void StartPort(EthDev port, MbufPool pool)
