@@ -60,7 +60,17 @@ public sealed partial class Testpmd : IDisposable
         };
         var tp = new Testpmd(Process.Start(psi) ?? throw new InvalidOperationException("could not start dpdk-testpmd"));
         if (waitReady)
-            tp.WaitReady();
+        {
+            try
+            {
+                tp.WaitReady();
+            }
+            catch
+            {
+                tp.Dispose();     // never leave a testpmd behind, even when it failed to start
+                throw;
+            }
+        }
         return tp;
     }
 

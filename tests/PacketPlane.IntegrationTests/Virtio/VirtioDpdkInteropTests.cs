@@ -112,7 +112,7 @@ public sealed class VirtioDpdkInteropTests : IDisposable
             // DPDK's virtio-user in server mode waits for us before it finishes starting.
             WaitForSocket(_sock);
             port = Create(ours, pool);
-            tp.WaitReady();
+            tp.WaitReady();   // a failure here still disposes tp (using) and, below, our port
         }
         Assert.NotNull(port);
         try

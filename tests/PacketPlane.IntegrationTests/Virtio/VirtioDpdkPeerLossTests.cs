@@ -44,7 +44,7 @@ public sealed class VirtioDpdkPeerLossTests : IDisposable
         string vdev = $"net_vhost0,iface={_sock},client=1";
         try
         {
-            Testpmd first = Testpmd.Start(vdev);
+            using Testpmd first = Testpmd.Start(vdev);
             first.StartForwarding("io");
             Assert.True(port.WaitForLink(TimeSpan.FromSeconds(30)).IsUp);
             long before = BlindTraffic.Run(port, txPool, TimeSpan.FromSeconds(4), midway: first.Kill9);
@@ -86,7 +86,7 @@ public sealed class VirtioDpdkPeerLossTests : IDisposable
         string vdev = $"net_virtio_user0,path={_sock},queue_size=1024,packed_vq={(packed ? 1 : 0)}";
         try
         {
-            Testpmd first = Testpmd.Start(vdev, extraEal: "--single-file-segments");
+            using Testpmd first = Testpmd.Start(vdev, extraEal: "--single-file-segments");
             first.StartForwarding("io");
             Assert.True(port.WaitForLink(TimeSpan.FromSeconds(30)).IsUp);
             long before = BlindTraffic.Run(port, txPool, TimeSpan.FromSeconds(4), midway: first.Kill9);

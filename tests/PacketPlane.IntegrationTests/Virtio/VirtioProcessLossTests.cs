@@ -39,8 +39,18 @@ public sealed class VirtioProcessLossTests : IDisposable
         try
         {
             (Process first, _) = HostProcess.StartAndWaitReady("vhost-echo", $"net_vhost0,iface={sock},client=1");
-            Assert.True(port.WaitForLink(TimeSpan.FromSeconds(30)).IsUp);
-            long before = BlindTraffic.Run(port, txPool, TimeSpan.FromSeconds(3), midway: () => HostProcess.Kill9(first));
+            using Process firstHandle = first;
+            long before;
+            try
+            {
+                Assert.True(port.WaitForLink(TimeSpan.FromSeconds(30)).IsUp);
+                before = BlindTraffic.Run(port, txPool, TimeSpan.FromSeconds(3), midway: () => HostProcess.Kill9(first));
+            }
+            finally
+            {
+                if (!first.HasExited)
+                    HostProcess.Kill9(first);
+            }
             _out.WriteLine($"{before} frames echoed before and around the kill");
             Assert.True(before > 0);
             DateTime deadline = DateTime.UtcNow.AddSeconds(15);
