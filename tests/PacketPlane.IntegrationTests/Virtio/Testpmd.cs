@@ -174,11 +174,17 @@ public sealed partial class Testpmd : IDisposable
             Kill9();
     }
 
+    /// <summary>Quits (or kills) and releases the process. Idempotent.</summary>
     public void Dispose()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         Quit();
         _process.Dispose();
     }
+
+    private bool _disposed;
 
     [GeneratedRegex(@"RX-packets:\s+(\d+)")]
     private static partial Regex RxPackets();
