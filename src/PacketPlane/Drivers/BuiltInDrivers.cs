@@ -16,5 +16,7 @@ internal static class BuiltInDrivers
         new Pcap.PcapDriver(),
         new AfXdp.AfXdpDriver(),
         new Intel.Common.PciPortDriver(),
+        new Virtio.Vhost.VhostDriver(),
+        new Virtio.VirtioUser.VirtioUserDriver(),
     ];
 }

@@ -1,0 +1,80 @@
+#!/bin/bash
+# Side-by-side Mpps of a virtio-user frontend against DPDK's vhost-user backend (net_vhost in dpdk-testpmd):
+# PacketPlane's net_virtio_user versus DPDK's own net_virtio_user, in the same run, interleaved.
+#
+#   transmit: the frontend sends 64-byte frames (txonly), DPDK's backend counts them (rxonly): its Rx-pps.
+#   receive:  DPDK's backend sends (txonly) into the frontend's receive ring (rxonly): its Tx-pps counts what fit.
+#
+# The backend's forwarding lcore runs on CPU 0, the frontend under test on CPU 1. Needs root (hugepages for DPDK),
+# dpdk-testpmd (apt-get install dpdk) and a Release build (dotnet build PacketPlane.sln -c Release).
+#
+# PP_CMD runs PacketPlane's side; it takes testpmd-style arguments: EAL arguments, then "--", then
+# --forward-mode=txonly|rxonly|io --stats-period=1 --duration=S. Once samples/TestPmd exists:
+#   PP_CMD="dotnet samples/TestPmd/bin/Release/net10.0/TestPmd.dll" benchmarks/compare/virtio_user.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+PP_CMD=${PP_CMD:-"dotnet benchmarks/VirtioPerf/bin/Release/net10.0/VirtioPerf.dll"}
+DURATION=${DURATION:-10}      # seconds each measurement runs
+ROUNDS=${ROUNDS:-3}           # interleaved rounds per case
+QUEUE_SIZE=${QUEUE_SIZE:-1024}
+PACKED=${PACKED:-0}           # 1: packed rings on both frontends
+WORK=$(mktemp -d /tmp/ppvirtio.XXXXXX)
+SOCK=$WORK/vhost.sock
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+MHZ=$(awk -F: '/cpu MHz/ {print $2; exit}' /proc/cpuinfo)
+
+# mean of the per-second figures in column $2 ("Rx-pps" or "Tx-pps") of log $1, skipping the first 2 (ramp-up)
+mean_pps() {
+    grep -o "$2: *[0-9]*" "$1" | awk '{print $2}' | tail -n +3 | awk '{s+=$1; n++} END {if (n) printf "%.0f", s/n; else print 0}'
+}
+
+# run_case NAME PEER_MODE FRONTEND_KIND FRONTEND_MODE COUNTER
+run_case() {
+    local name=$1 peer_mode=$2 kind=$3 fe_mode=$4 counter=$5
+    local peer_log=$WORK/peer.log fe_log=$WORK/fe.log
+    rm -f "$SOCK"
+    dpdk-testpmd -l 0-1 --main-lcore 1 --no-pci --in-memory --file-prefix ppbench-be \
+        --vdev "net_vhost0,iface=$SOCK" -- --forward-mode="$peer_mode" --stats-period=1 \
+        --total-num-mbufs=8192 --txpkts=64 > "$peer_log" 2>&1 &
+    local peer=$!
+    for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
+    if [ "$kind" = dpdk ]; then
+        timeout $((DURATION + 30)) dpdk-testpmd -l 0-1 --main-lcore 0 --no-pci --in-memory --single-file-segments \
+            --file-prefix ppbench-fe --vdev "net_virtio_user0,path=$SOCK,queue_size=$QUEUE_SIZE,packed_vq=$PACKED" \
+            -- --forward-mode="$fe_mode" --stats-period=1 --total-num-mbufs=8192 --txpkts=64 > "$fe_log" 2>&1 &
+        local fe=$!
+        sleep "$DURATION"
+        kill -INT $fe 2>/dev/null || true
+        wait $fe 2>/dev/null || true
+    else
+        timeout $((DURATION + 60)) $PP_CMD -l 1 --vdev "net_virtio_user0,path=$SOCK,queue_size=$QUEUE_SIZE,packed_vq=$PACKED" \
+            -- --forward-mode="$fe_mode" --stats-period=1 --duration="$DURATION" > "$fe_log" 2>&1 || true
+    fi
+    kill -INT $peer 2>/dev/null || true
+    wait $peer 2>/dev/null || true
+    local pps
+    pps=$(mean_pps "$peer_log" "$counter")
+    echo "$name $kind $pps" >> "$WORK/results"
+    printf '  %-9s %-11s %8.3f Mpps  %6.0f cycles/packet\n' "$name" "$kind" "$(echo "$pps / 1000000" | bc -l)" \
+        "$(echo "if ($pps > 0) $MHZ * 1000000 / $pps else 0" | bc -l)"
+    if [ "$kind" = packetplane ]; then grep -h 'total:' "$fe_log" | sed 's/^/            /' || true; fi
+}
+
+echo "virtio-user frontends against DPDK net_vhost: $DURATION s x $ROUNDS rounds, 64-byte frames, queue_size=$QUEUE_SIZE, packed_vq=$PACKED, cpu MHz $MHZ"
+: > "$WORK/results"
+for round in $(seq "$ROUNDS"); do
+    echo "round $round"
+    for kind in dpdk packetplane; do
+        run_case transmit rxonly "$kind" txonly Rx-pps
+        run_case receive txonly "$kind" rxonly Tx-pps
+    done
+done
+echo "mean over rounds (PacketPlane / DPDK):"
+for name in transmit receive; do
+    d=$(awk -v n=$name '$1==n && $2=="dpdk" {s+=$3; c++} END {printf "%.0f\n", (c ? s/c : 0)}' "$WORK/results")
+    p=$(awk -v n=$name '$1==n && $2=="packetplane" {s+=$3; c++} END {printf "%.0f\n", (c ? s/c : 0)}' "$WORK/results")
+    printf '  %-9s DPDK %7.3f Mpps  PacketPlane %7.3f Mpps  ratio %.2f\n' "$name" "$(echo "$d/1000000" | bc -l)" \
+        "$(echo "$p/1000000" | bc -l)" "$(echo "if ($d > 0) $p/$d else 0" | bc -l)"
+done

@@ -1,0 +1,279 @@
+using System;
+using System.Runtime.CompilerServices;
+using PacketPlane.Drivers.Virtio.Spec;
+using PacketPlane.Drivers.Virtio.VhostUser;
+using PacketPlane.Drivers.Virtio.Virtqueue;
+using PacketPlane.Ethdev.Driver;
+using PacketPlane.Memory;
+
+namespace PacketPlane.Drivers.Virtio.Vhost;
+
+/// <summary>
+/// Backend transmit: copies each packet into the receive buffers the frontend posted on vring 2N, header first.
+/// With MRG_RXBUF a packet may fill several buffers (num_buffers says how many, virtio 1.2 5.1.6.4); without it
+/// it must fit one buffer, or it is dropped and counted. Packets are taken (and freed) once copied; when the
+/// frontend has no buffers left the rest stay the caller's.
+/// </summary>
+internal sealed unsafe class VhostTxQueue : TxQueue
+{
+    /// <summary>Most receive buffers one merged packet may use.</summary>
+    private const int MaxBuffersPerPacket = 64;
+
+    private readonly VhostVring _vring;
+    private SegmentList _segs = SegmentList.Allocate();
+    // Per buffer of the packet being placed: first segment, segment count, descriptors, id, capacity.
+    private readonly int[] _bufSegStart = GC.AllocateArray<int>(MaxBuffersPerPacket + 1, pinned: true);
+    private readonly uint[] _bufCapacity = GC.AllocateArray<uint>(MaxBuffersPerPacket, pinned: true);
+    private readonly ushort[] _bufId = GC.AllocateArray<ushort>(MaxBuffersPerPacket, pinned: true);
+    private readonly int[] _bufDescs = GC.AllocateArray<int>(MaxBuffersPerPacket, pinned: true);
+
+    public VhostTxQueue(ushort portId, int queueId, VhostVring vring) : base(portId, queueId) => _vring = vring;
+
+    public override int TxBurst(Span<Packet> packets)
+    {
+        VhostVring v = _vring;
+        if (packets.IsEmpty || !v.Gate.TryEnter())
+            return 0;
+        int taken;
+        ulong bytes = 0;
+        int dropped = 0;
+        fixed (Packet* p = packets)
+        {
+            Mbuf** mbufs = (Mbuf**)p;
+            taken = v.IsPacked
+                ? EnqueuePacked(v, mbufs, packets.Length, ref bytes, ref dropped)
+                : EnqueueSplit(v, mbufs, packets.Length, ref bytes, ref dropped);
+            v.Gate.Exit();
+            MbufPool.FreeBulkRaw(mbufs, (uint)taken);
+        }
+        Counters.Packets += (ulong)(taken - dropped);
+        Counters.Bytes += bytes;
+        Counters.Errors += (ulong)dropped;
+        return taken;
+    }
+
+    private int EnqueueSplit(VhostVring v, Mbuf** mbufs, int n, ref ulong bytes, ref int dropped)
+    {
+        ref DeviceSplitRing ring = ref v.Split;
+        int avail = ring.AvailableCount();
+        if (avail <= 0)
+        {
+            if (avail < 0)
+                v.MalformedChains++;
+            return 0;
+        }
+        GuestMemory mem = v.Memory!;
+        int hdr = v.HeaderSize;
+        int taken = 0;
+        for (; taken < n; taken++)
+        {
+            Mbuf* m = mbufs[taken];
+            ulong need = (ulong)hdr + m->PktLen;
+            int buffers = 0;
+            _segs.Count = 0;
+            ulong capacity = 0;
+            bool malformed = false;
+            // Gather buffers until the packet fits: one without MRG_RXBUF, as many as needed with it.
+            while (capacity < need && (buffers == 0 || v.MergeRxBuffers) && buffers < MaxBuffersPerPacket && buffers < avail)
+            {
+                if (!ring.TryPeekHead(buffers, out ushort head))
+                {
+                    v.MalformedChains++;      // a head we cannot even name back: leave the ring as it is
+                    goto done;
+                }
+                _bufSegStart[buffers] = _segs.Count;
+                _bufId[buffers] = head;
+                int descs = GuestChains.MapSplit(ring.Descriptors, ring.Size, mem, head, writable: true, ref _segs, out uint cap);
+                buffers++;
+                if (descs < 0)
+                {
+                    malformed = true;
+                    break;
+                }
+                _bufCapacity[buffers - 1] = cap;
+                capacity += cap;
+            }
+            if (malformed)
+            {
+                // Hand the buffers of this attempt back empty (the bad one included) and retry the packet.
+                v.MalformedChains++;
+                for (int b = 0; b < buffers; b++)
+                    ring.PushUsed(_bufId[b], 0);
+                ring.Skip(buffers);
+                avail -= buffers;
+                if (avail <= 0)
+                    break;
+                taken--;
+                continue;
+            }
+            if (capacity < need)
+            {
+                if (!v.MergeRxBuffers && buffers == 1)
+                {
+                    dropped++;       // can never fit one buffer: drop rather than stall the ring
+                    continue;
+                }
+                break;               // out of buffers: the rest stay the caller's
+            }
+            _bufSegStart[buffers] = _segs.Count;
+            WritePacket(m, hdr, buffers, v.MergeRxBuffers);
+            for (int b = 0; b < buffers; b++)
+                ring.PushUsed(_bufId[b], _bufCapacity[b]);
+            ring.Skip(buffers);
+            avail -= buffers;
+            bytes += m->PktLen;
+            if (avail == 0)
+            {
+                taken++;
+                break;
+            }
+        }
+    done:
+        ring.FlushUsed();
+        if (ring.CallNeeded())
+            EventFd.Signal(v.CallFd);
+        return taken;
+    }
+
+    private int EnqueuePacked(VhostVring v, Mbuf** mbufs, int n, ref ulong bytes, ref int dropped)
+    {
+        ref DevicePackedRing ring = ref v.PackedRing;
+        GuestMemory mem = v.Memory!;
+        int hdr = v.HeaderSize;
+        int taken = 0;
+        for (; taken < n; taken++)
+        {
+            Mbuf* m = mbufs[taken];
+            ulong need = (ulong)hdr + m->PktLen;
+            int buffers = 0;
+            int offset = 0;
+            _segs.Count = 0;
+            ulong capacity = 0;
+            bool malformed = false;
+            while (capacity < need && (buffers == 0 || v.MergeRxBuffers) && buffers < MaxBuffersPerPacket)
+            {
+                if (!ring.IsAvailableAt(offset))
+                    break;
+                _bufSegStart[buffers] = _segs.Count;
+                int descs = GuestChains.MapPacked(ref ring, mem, offset, writable: true, ref _segs, out uint cap, out ushort id);
+                if (descs < 0)
+                {
+                    malformed = true;
+                    break;
+                }
+                _bufId[buffers] = id;
+                _bufDescs[buffers] = descs;
+                _bufCapacity[buffers] = cap;
+                capacity += cap;
+                offset += descs;
+                buffers++;
+            }
+            if (malformed)
+            {
+                // Complete the earlier buffers of this attempt untouched, then the bad head alone, and retry.
+                v.MalformedChains++;
+                for (int b = 0; b < buffers; b++)
+                {
+                    ring.ConsumeAvail(_bufDescs[b]);
+                    ring.MarkUsed(_bufId[b], 0, _bufDescs[b], written: false);
+                }
+                ring.MarkUsed(ring.Descriptors[ring.LastAvail].Id, 0, 1, written: false);
+                ring.ConsumeAvail(1);
+                taken--;
+                continue;
+            }
+            if (capacity < need)
+            {
+                if (!v.MergeRxBuffers && buffers == 1)
+                {
+                    dropped++;
+                    continue;
+                }
+                break;
+            }
+            _bufSegStart[buffers] = _segs.Count;
+            WritePacket(m, hdr, buffers, v.MergeRxBuffers);
+            PublishPacket(ref ring, buffers);
+            bytes += m->PktLen;
+        }
+        if (ring.CallNeeded())
+            EventFd.Signal(v.CallFd);
+        return taken;
+    }
+
+    // 5.1.6.4: the driver must see all buffers of a packet used together, so every used descriptor is written
+    // first and the first buffer's flags are published last.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PublishPacket(ref DevicePackedRing ring, int buffers)
+    {
+        ushort firstPos = 0, firstFlags = 0;
+        for (int b = 0; b < buffers; b++)
+        {
+            ring.ConsumeAvail(_bufDescs[b]);
+            ushort pos = ring.WriteUsed(_bufId[b], _bufCapacity[b], _bufDescs[b], written: true, out ushort flags);
+            if (b == 0)
+            {
+                firstPos = pos;
+                firstFlags = flags;
+            }
+            else
+            {
+                ring.PublishUsed(pos, flags);
+            }
+        }
+        ring.PublishUsed(firstPos, firstFlags);
+    }
+
+    /// <summary>
+    /// Writes the header and the packet across the gathered buffers, and replaces each buffer's capacity with the
+    /// bytes written into it (the used length).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void WritePacket(Mbuf* m, int hdr, int buffers, bool merged)
+    {
+        // virtio_net_hdr_v1: no offloads, so all zero but num_buffers (5.1.6.4: 1 unless MRG_RXBUF spreads it).
+        byte* header = stackalloc byte[VirtioNet.HeaderSizeModern];
+        *(ulong*)header = 0;
+        *(ushort*)(header + 8) = 0;
+        *(ushort*)(header + VirtioNet.NumBuffersOffset) = (ushort)(merged ? buffers : 1);
+        int seg = 0;
+        uint segOff = 0;
+        int buffer = 0;
+        uint written = 0;
+        CopyOut(header, (uint)hdr, ref seg, ref segOff, ref buffer, ref written);
+        for (Mbuf* s = m; s != null; s = s->Next)
+            CopyOut(s->BufAddr + s->DataOff, s->DataLen, ref seg, ref segOff, ref buffer, ref written);
+        _bufCapacity[buffer] = written;
+        for (int b = buffer + 1; b < buffers; b++)
+            _bufCapacity[b] = 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CopyOut(byte* src, uint len, ref int seg, ref uint segOff, ref int buffer, ref uint written)
+    {
+        while (len > 0)
+        {
+            uint room = _segs.Len[seg] - segOff;
+            if (room == 0)
+            {
+                seg++;
+                segOff = 0;
+                if (seg == _bufSegStart[buffer + 1])
+                {
+                    _bufCapacity[buffer] = written;   // this buffer is full: its used length is what it got
+                    buffer++;
+                    written = 0;
+                }
+                continue;
+            }
+            uint chunk = Math.Min(room, len);
+            Unsafe.CopyBlockUnaligned(_segs.Ptr[seg] + segOff, src, chunk);
+            segOff += chunk;
+            written += chunk;
+            src += chunk;
+            len -= chunk;
+        }
+    }
+
+    protected internal override void Release() => _segs.Free();
+}
