@@ -8,13 +8,14 @@
 # The backend's forwarding lcore runs on CPU 0, the frontend under test on CPU 1. Needs root (hugepages for DPDK),
 # dpdk-testpmd (apt-get install dpdk) and a Release build (dotnet build PacketPlane.sln -c Release).
 #
-# PP_CMD runs PacketPlane's side; it takes testpmd-style arguments: EAL arguments, then "--", then
-# --forward-mode=txonly|rxonly|io --stats-period=1 --duration=S. Once samples/TestPmd exists:
-#   PP_CMD="dotnet samples/TestPmd/bin/Release/net10.0/TestPmd.dll" benchmarks/compare/virtio_user.sh
+# PP_CMD runs PacketPlane's side (default: samples/TestPmd); it takes testpmd-style arguments: EAL arguments,
+# then "--", then --forward-mode=txonly|rxonly|io --stats-period=1 --duration=S. Like DPDK's side it gets lcores
+# 0-1 with the main (statistics) lcore on CPU 0, so its forwarding lcore runs on CPU 1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-PP_CMD=${PP_CMD:-"dotnet benchmarks/VirtioPerf/bin/Release/net10.0/VirtioPerf.dll"}
+PP_CMD=${PP_CMD:-"dotnet samples/TestPmd/bin/Release/net10.0/TestPmd.dll"}
+[ -n "${SKIP_BUILD:-}" ] || dotnet build samples/TestPmd -c Release -v q -nologo >/dev/null
 DURATION=${DURATION:-10}      # seconds each measurement runs
 ROUNDS=${ROUNDS:-3}           # interleaved rounds per case
 QUEUE_SIZE=${QUEUE_SIZE:-1024}
@@ -49,8 +50,8 @@ run_case() {
         kill -INT $fe 2>/dev/null || true
         wait $fe 2>/dev/null || true
     else
-        timeout $((DURATION + 60)) $PP_CMD -l 1 --vdev "net_virtio_user0,path=$SOCK,queue_size=$QUEUE_SIZE,packed_vq=$PACKED" \
-            -- --forward-mode="$fe_mode" --stats-period=1 --duration="$DURATION" > "$fe_log" 2>&1 || true
+        timeout $((DURATION + 60)) $PP_CMD -l 0-1 --main-lcore 0 --vdev "net_virtio_user0,path=$SOCK,queue_size=$QUEUE_SIZE,packed_vq=$PACKED" \
+            -- --forward-mode="$fe_mode" --stats-period=1 --duration="$DURATION" --total-num-mbufs=8192 --txpkts=64 > "$fe_log" 2>&1 || true
     fi
     kill -INT $peer 2>/dev/null || true
     wait $peer 2>/dev/null || true
@@ -59,7 +60,7 @@ run_case() {
     echo "$name $kind $pps" >> "$WORK/results"
     printf '  %-9s %-11s %8.3f Mpps  %6.0f cycles/packet\n' "$name" "$kind" "$(echo "$pps / 1000000" | bc -l)" \
         "$(echo "if ($pps > 0) $MHZ * 1000000 / $pps else 0" | bc -l)"
-    if [ "$kind" = packetplane ]; then grep -h 'total:' "$fe_log" | sed 's/^/            /' || true; fi
+    if [ "$kind" = packetplane ]; then grep -h 'Managed allocation' "$fe_log" | sed 's/^/            /' || true; fi
 }
 
 echo "virtio-user frontends against DPDK net_vhost: $DURATION s x $ROUNDS rounds, 64-byte frames, queue_size=$QUEUE_SIZE, packed_vq=$PACKED, cpu MHz $MHZ"

@@ -11,7 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-PP_CMD=${PP_CMD:-"dotnet benchmarks/VirtioPerf/bin/Release/net10.0/VirtioPerf.dll"}
+PP_CMD=${PP_CMD:-"dotnet samples/TestPmd/bin/Release/net10.0/TestPmd.dll"}
+[ -n "${SKIP_BUILD:-}" ] || dotnet build samples/TestPmd -c Release -v q -nologo >/dev/null
 DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-3}
 QUEUE_SIZE=${QUEUE_SIZE:-1024}
@@ -36,8 +37,8 @@ run_case() {
             --vdev "net_vhost0,iface=$SOCK" -- --forward-mode="$be_mode" --stats-period=1 \
             --total-num-mbufs=8192 --txpkts=64 > "$be_log" 2>&1 &
     else
-        $PP_CMD -l 1 --vdev "net_vhost0,iface=$SOCK" \
-            -- --forward-mode="$be_mode" --stats-period=1 --duration=$((DURATION + 5)) > "$be_log" 2>&1 &
+        $PP_CMD -l 0-1 --main-lcore 0 --vdev "net_vhost0,iface=$SOCK" \
+            -- --forward-mode="$be_mode" --stats-period=1 --duration=$((DURATION + 5)) --total-num-mbufs=8192 --txpkts=64 > "$be_log" 2>&1 &
     fi
     local be=$!
     for _ in $(seq 200); do [ -S "$SOCK" ] && break; sleep 0.1; done
