@@ -50,7 +50,7 @@ internal static class StatusProbe
         var notes = new List<string>();
         if (ipNote is not null)
             notes.Add(ipNote);
-        HashSet<string> defaultRoute = DefaultRouteInterfaces(root);
+        HashSet<string> defaultRoute = DefaultRoutes(root);
         IReadOnlyList<NetDevice> netDevices = NetDevices(root, links, defaultRoute);
         IReadOnlyList<PciNic> nics = PciNics(root, netDevices);
         IReadOnlyList<HugepageCount> huge = Hugepages(root);
@@ -196,23 +196,8 @@ internal static class StatusProbe
                 : $"packetplane bind {nic.Address} vfio-pci   (or: packetplane bind {nic.Address} kernel)"));
     }
 
-    private static HashSet<string> DefaultRouteInterfaces(SystemRoot root)
-    {
-        var set = new HashSet<string>(StringComparer.Ordinal);
-        string path = root.Proc("net/route");
-        if (!File.Exists(path))
-            return set;
-        foreach (string line in File.ReadLines(path).Skip(1))
-        {
-            string[] f = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (f.Length >= 8 && f[1] == "00000000" && f[7] == "00000000")
-                set.Add(f[0]);
-        }
-        return set;
-    }
-
     /// <summary>Interfaces that carry the default route (from /proc/net/route), for bind's safety check.</summary>
-    public static HashSet<string> DefaultRoutes(SystemRoot root) => DefaultRouteInterfaces(root);
+    public static HashSet<string> DefaultRoutes(SystemRoot root) => PacketPlane.Interop.NetInterface.DefaultRouteInterfaces(root.Proc("net/route"));
 
     /// <summary>Names of the network interfaces whose device is the PCI function <paramref name="address"/>.</summary>
     public static string[] InterfacesOf(SystemRoot root, string address) =>

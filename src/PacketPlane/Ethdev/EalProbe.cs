@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using Microsoft.Extensions.Logging;
 using PacketPlane.Bus.Pci;
 using PacketPlane.Drivers.Intel.Common;
@@ -46,6 +47,7 @@ public sealed partial class Eal
                 _probedPorts.Add(ProbeAllowed(bus, address, filter.ArgumentsFor(address)));
             return;
         }
+        HashSet<string> uplinks = Interop.NetInterface.DefaultRouteInterfaces();
         foreach (PciDeviceInfo info in bus.Scan())
         {
             if (!PciDriverTable.Supports(info.VendorId, info.DeviceId))
@@ -57,6 +59,12 @@ public sealed partial class Eal
             }
             if (!info.IsBoundToVfio && !PciFunctions.IsAttached(info.Address))
             {
+                string? uplink = info.NetInterfaces.FirstOrDefault(uplinks.Contains);
+                if (uplink is not null)
+                {
+                    log.LogDebug("PCI {Device}: supported but it is {Interface}, which carries this machine's default route; left to the kernel", info, uplink);
+                    continue;
+                }
                 log.LogInformation("PCI {Device}: supported but bound to {Driver}, skipped; to use it, bind it to vfio-pci " +
                     "(dpdk-devbind.py --bind=vfio-pci {Address}) and pass -a {Address}", info, info.KernelDriver ?? "no driver", info.Address, info.Address);
                 continue;

@@ -89,6 +89,30 @@ internal sealed unsafe class NetInterface
     /// <summary>True when an interface of that name exists now.</summary>
     public static bool Exists(string name) => Libc.if_nametoindex(name) != 0;
 
+    /// <summary>
+    /// Interfaces that carry an IPv4 default route (destination and mask 0 in /proc/net/route): the machine's uplink,
+    /// which tools and messages must never suggest taking from the kernel.
+    /// </summary>
+    public static System.Collections.Generic.HashSet<string> DefaultRouteInterfaces(string procNetRoute = "/proc/net/route")
+    {
+        var set = new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
+        if (!File.Exists(procNetRoute))
+            return set;
+        bool header = true;
+        foreach (string line in File.ReadLines(procNetRoute))
+        {
+            if (header)
+            {
+                header = false;
+                continue;
+            }
+            string[] f = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length >= 8 && f[1] == "00000000" && f[7] == "00000000")
+                set.Add(f[0]);
+        }
+        return set;
+    }
+
     /// <summary>Names of the interfaces in this namespace.</summary>
     public static string[] ListNames() =>
         Directory.Exists("/sys/class/net") ? Array.ConvertAll(Directory.GetDirectories("/sys/class/net"), d => Path.GetFileName(d)!) : [];

@@ -40,6 +40,36 @@ public class PciDiscoveryTests
     }
 
     [Fact]
+    public void A_virtio_functions_interface_is_found_under_its_virtio_device()
+    {
+        using var fs = new FakeSysfs();
+        fs.AddDevice("0000:00:03.0", 0x1af4, 0x1041, driver: "virtio-pci");
+        // virtio-pci hangs the netdev off the virtio device: DEVICE/virtio0/net/eth0.
+        Directory.CreateDirectory(Path.Combine(fs.Paths.Devices, "0000:00:03.0", "virtio0", "net", "eth0"));
+        Assert.Equal(["eth0"], new PciBus(fs.Paths).Scan().Single().NetInterfaces);
+    }
+
+    [Fact]
+    public void The_machines_uplink_is_recognised_by_its_default_route()
+    {
+        string route = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllLines(route,
+            [
+                "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT",
+                "eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0",
+                "eth1\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0",
+            ]);
+            Assert.Equal(["eth0"], PacketPlane.Interop.NetInterface.DefaultRouteInterfaces(route));
+        }
+        finally
+        {
+            File.Delete(route);
+        }
+    }
+
+    [Fact]
     public void Scan_of_the_real_sys_bus_pci_matches_sysfs_read_only()
     {
         string dir = "/sys/bus/pci/devices";

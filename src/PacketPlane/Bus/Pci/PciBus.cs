@@ -77,9 +77,7 @@ public sealed class PciBus
             KernelDriver = LinkName(Path.Combine(dir, "driver")),
             IommuGroup = LinkName(Path.Combine(dir, "iommu_group")) is string g && int.TryParse(g, NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : null,
             NumaNode = int.TryParse(ReadText(Path.Combine(dir, "numa_node")), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int node) ? node : -1,
-            NetInterfaces = Directory.Exists(Path.Combine(dir, "net"))
-                ? Directory.EnumerateFileSystemEntries(Path.Combine(dir, "net")).Select(e => Path.GetFileName(e)).Order(StringComparer.Ordinal).ToArray()
-                : [],
+            NetInterfaces = NetInterfacesOf(dir),
         };
     }
 
@@ -129,5 +127,20 @@ public sealed class PciBus
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// Network interfaces of a function: in DEVICE/net for most drivers, one level down for virtio-pci
+    /// (DEVICE/virtioN/net), whose netdev belongs to the virtio device rather than the PCI function.
+    /// </summary>
+    private static string[] NetInterfacesOf(string dir)
+    {
+        IEnumerable<string> netDirs = new[] { Path.Combine(dir, "net") }
+            .Concat(Directory.Exists(dir) ? Directory.EnumerateDirectories(dir, "virtio*").Select(v => Path.Combine(v, "net")) : []);
+        return netDirs.Where(Directory.Exists)
+            .SelectMany(Directory.EnumerateFileSystemEntries)
+            .Select(e => Path.GetFileName(e))
+            .Order(StringComparer.Ordinal)
+            .ToArray();
     }
 }

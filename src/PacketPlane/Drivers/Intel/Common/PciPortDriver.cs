@@ -85,6 +85,12 @@ internal static class PciDriverTable
             (name, pci, path) => new Ixgbe.IxgbeDevice(name, pci, path)),
         new(I40e.I40eDriverInfo.Name, I40e.I40eDriverInfo.VendorId, I40e.I40eDriverInfo.DeviceIds, "Intel X710/XL710/XXV710",
             (name, pci, path) => new I40e.I40eDevice(name, pci, path)),
+        // Modern (1.0) virtio-net and the transitional id, driven through the modern interface; one queue pair,
+        // split rings with merged buffers and IN_ORDER (VirtioPciNetDevice negotiates down what the device lacks).
+        new("net_virtio", Virtio.Pci.VirtioPciNetDevice.VendorId,
+            new HashSet<ushort> { Virtio.Pci.VirtioPciNetDevice.ModernNetDeviceId, Virtio.Pci.VirtioPciNetDevice.TransitionalNetDeviceId },
+            "virtio-net (virtio 1.0 modern interface)",
+            (name, pci, _) => new Virtio.Pci.VirtioPciNetDevice(name, pci, new Virtio.Spec.VirtioNetRequest(1, true, true, false), 256, null, ownsFunction: true)),
     ];
 
     /// <summary>Adds a driver (virtio-pci and others register here).</summary>
