@@ -191,6 +191,15 @@ public sealed unsafe partial class Lpm4 : IDisposable
     public override string ToString() =>
         $"Lpm4 '{Name}' ({RuleCount}/{Options.MaxRules} routes, {Tbl8GroupsInUse}/{Options.NumberTbl8s} tbl8 groups)";
 
+    /// <summary>Valid tbl24 entries (routes or group pointers), for the perf autotest's "used table 24 entries" line.</summary>
+    internal int CountValidTbl24Entries()
+    {
+        int used = 0;
+        for (int i = 0; i < Tbl24Entries; i++)
+            used += (int)((_tbl24[i] >> 24) & 1);
+        return used;
+    }
+
     /// <summary>The network mask of a prefix length (0 gives 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static uint DepthToMask(int depth) => depth == 0 ? 0 : uint.MaxValue << (MaxDepth - depth);
