@@ -1,0 +1,6 @@
+namespace PacketPlane.Benchmarks.Hash;
+
+internal static class HashPerf
+{
+    public static int Run(string[] args) => 0;
+}
