@@ -8,14 +8,10 @@ namespace PacketPlane.Lpm;
 
 // Burst lookups. The speed of DIR-24-8 on a big table is set by cache and TLB misses on tbl24, so what matters is
 // issuing several independent tbl24 loads before any result is needed (rte_lpm_lookupx4's idea), then taking one
-// combined "all final, all hit" test; only lanes that point at a group pay for a second load.
+// combined test; only lanes that point at a group pay for a second load. No branch depends on whether an address
+// hit: a mispredicted branch discards the loads already in flight for the following lookups.
 public sealed unsafe partial class Lpm4
 {
-    // Two entries packed in a 64-bit word, as rte_lpm_lookupx4 does: both "valid, not a group" means both done.
-    private const ulong PairValidGroup = (ulong)Lpm4Entry.ValidGroup << 32 | Lpm4Entry.ValidGroup;
-    private const ulong PairValid = (ulong)Lpm4Entry.Valid << 32 | Lpm4Entry.Valid;
-    private const ulong PairNextHop = (ulong)Lpm4Entry.NextHopMask << 32 | Lpm4Entry.NextHopMask;
-
     /// <summary>True when <see cref="LookupX4(Vector128{uint}, uint)"/> runs on 128-bit SIMD (else a scalar loop of the same result).</summary>
     public static bool IsVector128Accelerated => Vector128.IsHardwareAccelerated;
 
@@ -56,7 +52,9 @@ public sealed unsafe partial class Lpm4
 
     /// <summary>
     /// Looks up four addresses at once (<c>rte_lpm_lookupx4</c>): four independent tbl24 loads, one combined test
-    /// for "all four are final answers", and a second-level load only for the lanes that need one.
+    /// for "no lane points at a group", and a second-level load only for the lanes that need one. Unlike
+    /// rte_lpm_lookupx4, a miss stays on the fast path (a vector blend puts <paramref name="missValue"/> in its
+    /// lane), so random traffic with misses costs no branch mispredictions.
     /// </summary>
     /// <returns>The four next hops, <paramref name="missValue"/> in lanes no route matches.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -68,11 +66,15 @@ public sealed unsafe partial class Lpm4
         Vector128<ulong> index = Vector128.ShiftRightLogical(ips, 8).AsUInt64();
         ulong low = index.ToScalar();
         ulong high = index.GetElement(1);
-        ulong pair0 = tbl24[(uint)low] | (ulong)tbl24[low >> 32] << 32;
-        ulong pair1 = tbl24[(uint)high] | (ulong)tbl24[high >> 32] << 32;
-        if ((pair0 & PairValidGroup) == PairValid && (pair1 & PairValidGroup) == PairValid)
-            return Vector128.Create(pair0 & PairNextHop, pair1 & PairNextHop).AsUInt32();
-        return FinishX4(pair0, pair1, ips, missValue);
+        Vector128<uint> entries = Vector128.Create(
+            tbl24[(uint)low] | (ulong)tbl24[low >> 32] << 32,
+            tbl24[(uint)high] | (ulong)tbl24[high >> 32] << 32).AsUInt32();
+        Vector128<uint> validGroup = Vector128.Create(Lpm4Entry.ValidGroup);
+        if (Vector128.EqualsAny(entries & validGroup, validGroup))
+            return FinishX4(entries, ips, missValue);
+        Vector128<uint> valid = Vector128.Create(Lpm4Entry.Valid);
+        return Vector128.ConditionalSelect(Vector128.Equals(entries & valid, valid),
+            entries & Vector128.Create(Lpm4Entry.NextHopMask), Vector128.Create(missValue));
     }
 
     /// <summary>Looks up four addresses from a span (at least 4 in and out).</summary>
@@ -84,7 +86,8 @@ public sealed unsafe partial class Lpm4
     }
 
     /// <summary>
-    /// Looks up eight addresses at once: with AVX2 one gather loads all eight tbl24 entries; otherwise two
+    /// Looks up eight addresses at once: with AVX2 one gather loads all eight tbl24 entries, and only a lane that
+    /// points at a group leaves the fast path; otherwise two
     /// <see cref="LookupX4(Vector128{uint}, uint)"/>.
     /// </summary>
     /// <returns>The eight next hops, <paramref name="missValue"/> in lanes no route matches.</returns>
@@ -95,9 +98,12 @@ public sealed unsafe partial class Lpm4
             return Vector256.Create(LookupX4(ips.GetLower(), missValue), LookupX4(ips.GetUpper(), missValue));
         Vector256<int> index = Vector256.ShiftRightLogical(ips, 8).AsInt32();
         Vector256<uint> entries = Avx2.GatherVector256((int*)_tbl24, index, sizeof(uint)).AsUInt32();
-        if (Vector256.EqualsAll(entries & Vector256.Create(Lpm4Entry.ValidGroup), Vector256.Create(Lpm4Entry.Valid)))
-            return entries & Vector256.Create(Lpm4Entry.NextHopMask);
-        return FinishX8(entries, ips, missValue);
+        Vector256<uint> validGroup = Vector256.Create(Lpm4Entry.ValidGroup);
+        if (Vector256.EqualsAny(entries & validGroup, validGroup))
+            return FinishX8(entries, ips, missValue);
+        Vector256<uint> valid = Vector256.Create(Lpm4Entry.Valid);
+        return Vector256.ConditionalSelect(Vector256.Equals(entries & valid, valid),
+            entries & Vector256.Create(Lpm4Entry.NextHopMask), Vector256.Create(missValue));
     }
 
     /// <summary>Looks up eight addresses from a span (at least 8 in and out).</summary>
@@ -120,9 +126,9 @@ public sealed unsafe partial class Lpm4
     // Slow lanes: a group pointer needs its tbl8 load, a miss gets missValue. Kept out of line so the fast path
     // stays small enough to inline into the caller's loop.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private Vector128<uint> FinishX4(ulong pair0, ulong pair1, Vector128<uint> ips, uint missValue) => Vector128.Create(
-        Finish((uint)pair0, ips.GetElement(0), missValue), Finish((uint)(pair0 >> 32), ips.GetElement(1), missValue),
-        Finish((uint)pair1, ips.GetElement(2), missValue), Finish((uint)(pair1 >> 32), ips.GetElement(3), missValue));
+    private Vector128<uint> FinishX4(Vector128<uint> entries, Vector128<uint> ips, uint missValue) => Vector128.Create(
+        Finish(entries.GetElement(0), ips.GetElement(0), missValue), Finish(entries.GetElement(1), ips.GetElement(1), missValue),
+        Finish(entries.GetElement(2), ips.GetElement(2), missValue), Finish(entries.GetElement(3), ips.GetElement(3), missValue));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private Vector256<uint> FinishX8(Vector256<uint> entries, Vector256<uint> ips, uint missValue)
