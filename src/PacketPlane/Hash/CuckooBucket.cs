@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.InteropServices;
 
 namespace PacketPlane.Hash;
@@ -15,4 +16,17 @@ internal unsafe struct CuckooBucket
     public fixed ushort Signatures[Entries];
 
     public fixed uint KeyIndexes[Entries];
+}
+
+/// <summary>Test access to the signature compare (tests cannot use pointers).</summary>
+internal static unsafe class CuckooSignatures
+{
+    /// <summary>Vector and scalar match masks of a bucket holding <paramref name="signatures"/>.</summary>
+    public static (uint Vector, uint Scalar) Match(ReadOnlySpan<ushort> signatures, ushort signature)
+    {
+        CuckooBucket bucket = default;
+        for (int i = 0; i < CuckooBucket.Entries; i++)
+            bucket.Signatures[i] = signatures[i];
+        return (CuckooHash<byte, byte>.MatchSignatures(&bucket, signature), CuckooHash<byte, byte>.MatchSignaturesScalar(&bucket, signature));
+    }
 }

@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Threading;
+using Microsoft.Extensions.Logging;
 using PacketPlane.Internal;
 
 namespace PacketPlane.Hash;
@@ -71,6 +72,10 @@ public sealed unsafe partial class CuckooHash<TKey, TValue> : IDisposable
         _slotState = new SlotState[Capacity + 1];
         _bfsQueue = new BfsNode[BfsQueueLength];
         ResetSlots();
+        Log.For("PacketPlane.Hash").LogDebug(
+            "hash '{Name}': {Entries} entries of {KeySize}-byte keys, {Buckets} buckets, {Function}{LockFree}, {Pages}, signature compare {Compare}",
+            name, Capacity, sizeof(TKey), bucketCount, _hashFunction, _lockFree ? ", lock-free readers" : "",
+            _region.IsHugepage ? "hugepages" : "4 KiB pages", Vector128.IsHardwareAccelerated ? "Vector128" : "scalar");
     }
 
     /// <summary>Creates a table (<c>rte_hash_create</c>).</summary>
@@ -254,12 +259,16 @@ public sealed unsafe partial class CuckooHash<TKey, TValue> : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private TKey* KeyAt(uint slot) => (TKey*)(_keyStore + (nuint)slot * (nuint)_entrySize + (nuint)_keyOffset);
 
-    /// <summary>Bit i set when entry i of the bucket carries the signature.</summary>
+    /// <summary>Bit i set when entry i of the bucket carries the signature: one 128-bit compare of all eight.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint MatchSignatures(CuckooBucket* bucket, ushort signature)
+    internal static uint MatchSignatures(CuckooBucket* bucket, ushort signature) =>
+        Vector128.IsHardwareAccelerated
+            ? Vector128.Equals(Vector128.Load(bucket->Signatures), Vector128.Create(signature)).ExtractMostSignificantBits()
+            : MatchSignaturesScalar(bucket, signature);
+
+    /// <summary>The scalar reference the vector compare is tested against, and the path without SIMD.</summary>
+    internal static uint MatchSignaturesScalar(CuckooBucket* bucket, ushort signature)
     {
-        if (Vector128.IsHardwareAccelerated)
-            return Vector128.Equals(Vector128.Load(bucket->Signatures), Vector128.Create(signature)).ExtractMostSignificantBits();
         uint mask = 0;
         for (int i = 0; i < CuckooBucket.Entries; i++)
             mask |= (bucket->Signatures[i] == signature ? 1u : 0u) << i;

@@ -4,6 +4,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Threading;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Microsoft.Extensions.Logging;
 using PacketPlane.Internal;
 
 namespace PacketPlane.Lpm;
@@ -65,6 +68,10 @@ public sealed unsafe partial class Lpm4 : IDisposable
         _rules = new LpmRuleTable<uint>(MaxDepth, options.MaxRules);
         _freeGroups = new int[options.NumberTbl8s];
         ResetFreeGroups();
+        // The burst path is fixed by the CPU; say which one runs, as a PMD logs its RX function.
+        Log.For("PacketPlane.Lpm").LogDebug("lpm4 '{Name}': {MiB} MiB in {Pages}; LookupX8 {X8}, LookupX4 {X4}",
+            name, bytes >> 20, _region.IsHugepage ? "hugepages" : "4 KiB pages",
+            Avx2.IsSupported ? "AVX2 gather" : "two x4", Vector128.IsHardwareAccelerated ? "Vector128" : "scalar");
     }
 
     /// <summary>

@@ -371,3 +371,23 @@ public class FiveTupleTests
         Assert.Equal(16, Unsafe.SizeOf<Ipv4FiveTuple>());
     }
 }
+
+public class SignatureCompareTests
+{
+    [Fact]
+    public void Vector_signature_compare_matches_the_scalar_loop_on_random_buckets()
+    {
+        Assert.True(System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated);
+        var random = new Random(12);
+        ushort[] signatures = new ushort[8];
+        for (int round = 0; round < 100_000; round++)
+        {
+            // Few distinct values, so buckets often hold the searched signature once, several times, or not at all.
+            for (int i = 0; i < 8; i++)
+                signatures[i] = (ushort)(random.Next(4) == 0 ? random.Next(65536) : random.Next(3) * 0x8001);
+            ushort wanted = (ushort)(random.Next(2) == 0 ? signatures[random.Next(8)] : random.Next(65536));
+            (uint vector, uint scalar) = CuckooSignatures.Match(signatures, wanted);
+            Assert.Equal(scalar, vector);
+        }
+    }
+}
