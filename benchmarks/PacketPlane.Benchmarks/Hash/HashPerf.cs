@@ -40,8 +40,10 @@ internal static class HashPerf
     // cycles[keySizeIndex, operation, withHash, withData]; operations: add, lookup, lookup bulk, delete
     private static readonly long[,,,] s_cycles = new long[KeySizes.Length, 4, 2, 2];
 
+    /// <summary>Arguments: optional key sizes to run (default all ten), e.g. <c>hash-perf 16 48</c>.</summary>
     public static int Run(string[] args)
     {
+        var only = new System.Collections.Generic.HashSet<int>(Array.ConvertAll(args, int.Parse));
         using Eal eal = Eal.Init(["-l", "0", "--", .. args], out _);   // pinned to CPU 0, like dpdk-test -l 0
         Console.WriteLine($"TSC {TscClock.Hz / 1e6:0.###} MHz from {TscClock.Source}");
         Console.WriteLine();
@@ -54,7 +56,10 @@ internal static class HashPerf
             for (int withData = 0; withData <= 1; withData++)
             {
                 for (int i = 0; i < KeySizes.Length; i++)
-                    RunKeySize(i, withPushes == 1, withData == 1);
+                {
+                    if (only.Count == 0 || only.Contains(KeySizes[i]))
+                        RunKeySize(i, withPushes == 1, withData == 1);
+                }
             }
             PrintResults();
         }

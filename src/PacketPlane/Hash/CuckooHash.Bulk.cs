@@ -145,7 +145,7 @@ public sealed unsafe partial class CuckooHash<TKey, TValue>
     {
         // The signature loads of stage 2 complete before the counter is read again (rte_hash's acquire fence).
         Volatile.ReadBarrier();
-        if (Volatile.Read(ref *_changeCount) == changesBefore)
+        if (Volatile.Read(ref *_changeCount) == changesBefore) // pairs with BumpChangeCount's release
             return hitMask;
         for (int i = 0; i < n; i++)
         {

@@ -37,7 +37,7 @@ public sealed unsafe partial class CuckooHash<TKey, TValue>
         if (TryPlace(primary, signature, slot) || MakeSpace(primary, signature, slot) || MakeSpace(secondary, signature, slot))
         {
             _slotState[slot] = SlotState.Live;
-            Volatile.Write(ref _count, _count + 1);
+            Volatile.Write(ref _count, _count + 1); // single writer; pairs with Volatile.Read in Count
             position = (int)slot - 1;
             return HashAddStatus.Added;
         }
@@ -142,7 +142,7 @@ public sealed unsafe partial class CuckooHash<TKey, TValue>
                 _slotState[slot] = SlotState.Free;
                 _freeSlots[_freeCount++] = slot;
             }
-            Volatile.Write(ref _count, _count - 1);
+            Volatile.Write(ref _count, _count - 1); // single writer; pairs with Volatile.Read in Count
             return true;
         }
         return false;

@@ -100,7 +100,7 @@ public sealed unsafe partial class CuckooHash<TKey, TValue> : IDisposable
     public int Capacity { get; }
 
     /// <summary>Keys stored now (<c>rte_hash_count</c>).</summary>
-    public int Count => Volatile.Read(ref _count);
+    public int Count => Volatile.Read(ref _count); // pairs with the writer's Volatile.Write in Insert/Delete
 
     /// <summary>Buckets (a power of two, each of 8 entries).</summary>
     public int BucketCount => (int)_bucketMask + 1;
@@ -232,7 +232,7 @@ public sealed unsafe partial class CuckooHash<TKey, TValue> : IDisposable
         ThrowIfDisposed();
         new Span<byte>(_buckets, BucketCount * sizeof(CuckooBucket)).Clear();
         ResetSlots();
-        Volatile.Write(ref *_changeCount, *_changeCount + 1);
+        Volatile.Write(ref *_changeCount, *_changeCount + 1); // pairs with the acquire loads in LookupLockFree
     }
 
     /// <summary>Iterates over the stored keys (<c>rte_hash_iterate</c>); the table must not change meanwhile.</summary>
@@ -318,7 +318,7 @@ public sealed unsafe partial class CuckooHash<TKey, TValue> : IDisposable
                 return position;
             // The signature loads above must complete before the counter is read again (rte_hash's acquire fence).
             Volatile.ReadBarrier();
-            if (Volatile.Read(ref *_changeCount) == before)
+            if (Volatile.Read(ref *_changeCount) == before) // pairs with BumpChangeCount's release
                 return -1;
         }
     }

@@ -45,7 +45,7 @@ public sealed unsafe partial class Lpm4
             if (Lpm4Entry.IsGroup(entry))
                 OverwriteNotLonger(GroupBase(entry), GroupEntries, depth, route);
             else if (!Lpm4Entry.IsValid(entry) || Lpm4Entry.Depth(entry) <= depth)
-                Volatile.Write(ref _tbl24[i], route); // a whole-word store: readers see old or new, never a mix
+                Volatile.Write(ref _tbl24[i], route); // whole word, so a reader sees old or new; pairs with the tbl24 load in Lookup
         }
     }
 
@@ -77,7 +77,7 @@ public sealed unsafe partial class Lpm4
         {
             uint e = entries[j];
             if (!Lpm4Entry.IsValid(e) || Lpm4Entry.Depth(e) <= depth)
-                Volatile.Write(ref entries[j], route);
+                Volatile.Write(ref entries[j], route); // whole word; pairs with the tbl8 load in Lookup
         }
     }
 
@@ -119,7 +119,7 @@ public sealed unsafe partial class Lpm4
             }
             else if (Lpm4Entry.IsValid(entry) && Lpm4Entry.Depth(entry) == depth)
             {
-                Volatile.Write(ref _tbl24[i], replacement);
+                Volatile.Write(ref _tbl24[i], replacement); // whole word; pairs with the tbl24 load in Lookup
             }
         }
     }
@@ -139,7 +139,7 @@ public sealed unsafe partial class Lpm4
         {
             uint e = entries[j];
             if (Lpm4Entry.IsValid(e) && Lpm4Entry.Depth(e) == depth)
-                Volatile.Write(ref entries[j], replacement);
+                Volatile.Write(ref entries[j], replacement); // whole word; pairs with the tbl8 load in Lookup
         }
     }
 
@@ -157,7 +157,7 @@ public sealed unsafe partial class Lpm4
             return;
         // tbl24 first, then free: a lookup that already read the pointer still finds the same answer in the group
         // until the group is reused.
-        Volatile.Write(ref _tbl24[index24], first);
+        Volatile.Write(ref _tbl24[index24], first); // pairs with the tbl24 load in Lookup
         _freeGroups[_freeGroupCount++] = (int)(groupPointer & Lpm4Entry.NextHopMask);
     }
 

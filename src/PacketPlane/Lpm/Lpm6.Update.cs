@@ -93,7 +93,7 @@ public sealed unsafe partial class Lpm6
         }
         else if (!Lpm6Entry.IsValid(entry) || Lpm6Entry.Depth(entry) <= depth)
         {
-            Volatile.Write(ref table[index], route);
+            Volatile.Write(ref table[index], route); // whole word; pairs with the entry loads in LookupCore
         }
     }
 
@@ -130,7 +130,7 @@ public sealed unsafe partial class Lpm6
         }
         else if (Lpm6Entry.IsValid(entry) && Lpm6Entry.Depth(entry) <= depth)
         {
-            Volatile.Write(ref table[index], replacement);
+            Volatile.Write(ref table[index], replacement); // whole word; pairs with the entry loads in LookupCore
         }
     }
 
@@ -138,7 +138,7 @@ public sealed unsafe partial class Lpm6
     private void Unlink(int group, uint replacement)
     {
         GroupHeader header = _headers[group];
-        Volatile.Write(ref Table(header.OwnerGroup)[header.OwnerEntry], replacement);
+        Volatile.Write(ref Table(header.OwnerGroup)[header.OwnerEntry], replacement); // unlinks before reuse; pairs with LookupCore's loads
         _freeGroups[_freeGroupCount++] = group;
         if (header.OwnerGroup >= 0 && --_headers[header.OwnerGroup].References == 0)
             Unlink(header.OwnerGroup, replacement);
