@@ -249,6 +249,7 @@ internal static class HashPerf
             return value;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void TimedAdds(bool withHash)
         {
             long begin = Stopwatch.GetTimestamp();
@@ -265,6 +266,7 @@ internal static class HashPerf
             Record(0, withHash, Stopwatch.GetTimestamp() - begin, KeysToAdd);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void TimedLookups(bool withHash)
         {
             long begin = Stopwatch.GetTimestamp();
@@ -289,6 +291,7 @@ internal static class HashPerf
             Record(1, withHash, Stopwatch.GetTimestamp() - begin, NumLookups);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void TimedLookupsMulti(bool withHash)
         {
             Span<int> positions = stackalloc int[BurstSize];
@@ -328,6 +331,7 @@ internal static class HashPerf
             Record(2, withHash, Stopwatch.GetTimestamp() - begin, NumLookups);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void TimedDeletes(bool withHash)
         {
             long begin = Stopwatch.GetTimestamp();
