@@ -71,8 +71,9 @@ internal static class LpmPerf
     /// Warms the path up until the tiered JIT has produced its final code for the library methods (a second of
     /// calls, with pauses for the background compiler), then times Iterations fresh batches. The loops themselves
     /// are compiled fully optimized at once (AggressiveOptimization), so a timed batch never runs an on-stack
-    /// replacement version of them.
+    /// replacement version of them, and no tier-up compile of the harness competes with a timed batch.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (long Ticks, long Misses, long BestBatch) Measure(Lpm4 lpm, XorShift rng, uint[] batch, uint[] hops, BatchLookup lookup)
     {
         for (int round = 0; round < 4; round++)
@@ -176,6 +177,7 @@ internal static class LpmPerf
     {
         private ulong _state = seed | 1;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public uint Next()
         {
             _state ^= _state >> 12;
