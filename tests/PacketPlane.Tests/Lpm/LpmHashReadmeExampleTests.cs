@@ -16,10 +16,10 @@ public class LpmHashReadmeExampleTests
         const uint inPort = 7;
         using Lpm4 routes = Lpm4.Create("ipv4", new Lpm4Options { MaxRules = 1024, NumberTbl8s = 256 });
         routes.Add(IPAddress.Parse("198.18.0.0"), 24, nextHop: 0);
-        LpmAddResult r = routes.Add(0xC6120180, 25, 1);
+        LpmAddResult r = routes.Add(0xC6120080, 25, 1);
         Assert.True(r.Succeeded, r.Reason);
 
-        uint[] dstIps = [0xC6120001, 0xC6120181, 0x0A000001, 0xC61200FF, 0xC6120180, 0xC6120100, 0xC6120000, 0xC61201FF];
+        uint[] dstIps = [0xC6120001, 0xC6120081, 0x0A000001, 0xC612007F, 0xC6120080, 0xC6120100, 0xC6120000, 0xC61200FF];
         uint[] ports = new uint[8];
         Assert.Equal(0u, routes.Lookup(dstIps[0], missValue: inPort));
         routes.LookupBulk(dstIps, ports, missValue: inPort);
@@ -28,8 +28,8 @@ public class LpmHashReadmeExampleTests
         Vector256<uint> eight = routes.LookupX8(Vector256.Create(dstIps), inPort);
         Assert.Equal(Vector128.Create(ports), four);
         Assert.Equal(Vector256.Create(ports), eight);
-        Assert.True(routes.Delete(0xC6120180, 25));
-        Assert.Equal(0u, routes.Lookup(0xC6120181, inPort));
+        Assert.True(routes.Delete(0xC6120080, 25));
+        Assert.Equal(0u, routes.Lookup(0xC6120081, inPort));
 
         using Lpm6 routes6 = Lpm6.Create("ipv6", new Lpm6Options { MaxRules = 1024, NumberTbl8s = 65536 });
         routes6.Add(IPAddress.Parse("2001:200:0:1::"), 64, 1);
