@@ -150,7 +150,7 @@ internal static class HashPerf
 
         /// <summary>
         /// Every generic instantiation is compiled separately: run the whole sequence on a small table until the
-        /// tiered JIT has produced final code, so the timed run measures steady state as the C build does.
+        /// tiered JIT has nothing left to compile, so the timed run measures steady state as the C build does.
         /// </summary>
         private void WarmUp()
         {
@@ -165,12 +165,14 @@ internal static class HashPerf
                 keys[i] = KeyFromId((ulong)i * 2654435761);
                 hashes[i] = table.ComputeHash(keys[i]);
             }
-            for (int round = 0; round < 3; round++)
+            JitSettle.Run(() =>
             {
-                for (int rep = 0; rep < 8; rep++)
+                for (int rep = 0; rep < 4; rep++)
                 {
                     for (int i = 0; i < n; i++)
                         table.AddOrUpdate(keys[i], hashes[i], default, out _);
+                    for (int i = 0; i < n; i++)
+                        table.AddOrUpdate(keys[i], default(TValue), out _);
                     for (int i = 0; i < n; i++)
                         _ = table.Lookup(keys[i]) + table.Lookup(keys[i], hashes[i]) + (table.TryGetValue(keys[i], out _) ? 1 : 0) + (table.TryGetValue(keys[i], hashes[i], out _) ? 1 : 0);
                     for (int i = 0; i + BurstSize <= n; i += BurstSize)
@@ -180,13 +182,13 @@ internal static class HashPerf
                         table.LookupBulkData(keys.AsSpan(i, BurstSize), values);
                         table.LookupBulkData(keys.AsSpan(i, BurstSize), hashes.AsSpan(i, BurstSize), values);
                     }
-                    for (int i = 0; i < n; i++)
+                    for (int i = 0; i < n; i += 2)
                         table.Remove(keys[i], hashes[i], out _);
-                    for (int i = 0; i < n; i++)
-                        table.Remove(keys[i]);
+                    for (int i = 1; i < n; i += 2)
+                        table.Remove(keys[i], out _);
                 }
-                Thread.Sleep(150);
-            }
+                table.Reset();
+            });
         }
 
         private static TKey KeyFromId(ulong id)

@@ -68,21 +68,19 @@ internal static class LpmPerf
     private delegate long BatchLookup(Lpm4 lpm, uint[] batch, uint[] hops);
 
     /// <summary>
-    /// Warms the path up until the tiered JIT has produced its final code for the library methods (a second of
-    /// calls, with pauses for the background compiler), then times Iterations fresh batches. The loops themselves
+    /// Warms the path up until the tiered JIT has produced its final code for the library methods
+    /// (<see cref="JitSettle"/>), then times Iterations fresh batches. The loops themselves
     /// are compiled fully optimized at once (AggressiveOptimization), so a timed batch never runs an on-stack
     /// replacement version of them, and no tier-up compile of the harness competes with a timed batch.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (long Ticks, long Misses, long BestBatch) Measure(Lpm4 lpm, XorShift rng, uint[] batch, uint[] hops, BatchLookup lookup)
     {
-        for (int round = 0; round < 4; round++)
+        JitSettle.Run(() =>
         {
-            long until = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 4;
-            while (Stopwatch.GetTimestamp() < until)
+            for (int i = 0; i < 200; i++)
                 lookup(lpm, batch, hops);
-            Thread.Sleep(200);
-        }
+        });
         long ticks = 0, misses = 0, best = long.MaxValue;
         for (int i = 0; i < Iterations; i++)
         {
