@@ -37,12 +37,20 @@ public sealed class L2Forwarder
     /// <summary>Port numbers this lcore receives from.</summary>
     public int[] RxPortIds => Array.ConvertAll(_rxPorts, r => r.PortId);
 
+    /// <summary>Time the last <see cref="Run"/> spent in its loop, in <see cref="Stopwatch"/> ticks.</summary>
+    public long ElapsedTicks { get; private set; }
+
+    /// <summary>Managed bytes this thread allocated during the last <see cref="Run"/> (should be 0).</summary>
+    public long AllocatedBytes { get; private set; }
+
     /// <summary>Forwards until <see cref="ForwardingControl.RequestStop"/>, then sends what is buffered.</summary>
     public void Run()
     {
         Span<Packet> burst = stackalloc Packet[MaxBurst];
         long drainTicks = Stopwatch.Frequency * DrainMicroseconds / 1_000_000;
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         long lastDrain = Stopwatch.GetTimestamp();
+        long start = lastDrain;
         while (!_control.StopRequested)
         {
             long now = Stopwatch.GetTimestamp();
@@ -66,6 +74,8 @@ public sealed class L2Forwarder
             }
         }
         Drain();
+        ElapsedTicks = Stopwatch.GetTimestamp() - start;
+        AllocatedBytes = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
     }
 
     private void Drain()

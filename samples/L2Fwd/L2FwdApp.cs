@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using PacketPlane.Ethdev;
@@ -29,6 +31,9 @@ public sealed class L2FwdApp : IDisposable
     private readonly Dictionary<int, L2Forwarder> _forwarders = new();
     private readonly MbufPool _pool;
     private bool _shutDown;
+    private long _startTimestamp;
+    private long _startPackets;
+    private int _gc0, _gc1, _gc2;
 
     /// <summary>Sets everything up and starts the enabled ports.</summary>
     /// <param name="options">Parsed application arguments.</param>
@@ -96,9 +101,49 @@ public sealed class L2FwdApp : IDisposable
         _out.WriteLine($"L2FWD: entering main loop on lcore {lcoreId}");
         foreach (int p in forwarder.RxPortIds)
             _out.WriteLine($"L2FWD:  -- lcoreid={lcoreId} portid={p}");
+        // The lcore's mempool cache is made on its first use: do that before the loop measures its allocations.
+        Packet warm = _pool.Alloc();
+        if (!warm.IsNull)
+            warm.Free();
         forwarder.Run();
         return 0;
     }
+
+    /// <summary>
+    /// Marks the start of forwarding for <see cref="PrintCost"/>: the GC collection counts and the packets
+    /// received so far. Call it just before launching the loops.
+    /// </summary>
+    public void BeginForwarding()
+    {
+        _gc0 = GC.CollectionCount(0);
+        _gc1 = GC.CollectionCount(1);
+        _gc2 = GC.CollectionCount(2);
+        _startPackets = _enabled.Sum(p => _counters[p].Received);
+        _startTimestamp = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>
+    /// Prints what forwarding cost, in the lines TestPmd prints too (the compare scripts read both the same way):
+    /// TSC cycles of the forwarding lcores per received packet, throughput, managed bytes the forwarding lcores
+    /// allocated and GC collections since <see cref="BeginForwarding"/>.
+    /// </summary>
+    public void PrintCost()
+    {
+        long packets = _enabled.Sum(p => _counters[p].Received) - _startPackets;
+        double seconds = (double)(Stopwatch.GetTimestamp() - _startTimestamp) / Stopwatch.Frequency;
+        double lcoreSeconds = _forwarders.Values.Sum(f => (double)f.ElapsedTicks / Stopwatch.Frequency);
+        double cycles = lcoreSeconds * TscHz;
+        long allocated = _forwarders.Values.Sum(f => f.AllocatedBytes);
+        var s = new System.Text.StringBuilder();
+        s.Append(CultureInfo.InvariantCulture, $"\n  CPU cycles/packet={(packets == 0 ? 0 : cycles / packets):F2} (total cycles={cycles:F0} / total received packets={packets}) at {TscHz / 1e6:F0} MHz Clock\n");
+        s.Append(CultureInfo.InvariantCulture, $"  Throughput: {(seconds > 0 ? packets / seconds / 1e6 : 0):F3} Mpps ({packets} packets in {seconds:F3} s on {_forwarders.Count} forwarding lcore(s))\n");
+        s.Append(CultureInfo.InvariantCulture, $"  Managed allocation on forwarding lcores: {allocated} bytes ({(packets == 0 ? 0 : (double)allocated / packets):F6} bytes/packet); GC collections during the run: gen0={GC.CollectionCount(0) - _gc0} gen1={GC.CollectionCount(1) - _gc1} gen2={GC.CollectionCount(2) - _gc2}\n");
+        _out.Write(s.ToString());
+        _out.Flush();
+    }
+
+    /// <summary>TSC frequency in Hz: the "cpu MHz" of /proc/cpuinfo (what rte_get_tsc_hz reports on these VMs).</summary>
+    public static double TscHz { get; } = ReadTscHz();
 
     /// <summary>Packets dropped on <paramref name="portId"/> because its TX queue was full.</summary>
     public long Dropped(int portId) => _txBuffers.TryGetValue(portId, out TxBuffer? b) ? (long)b.Dropped : 0;
@@ -141,6 +186,8 @@ public sealed class L2FwdApp : IDisposable
             return;
         _shutDown = true;
         PrintStats(clearScreen: false);
+        if (_startTimestamp != 0)
+            PrintCost();
         foreach (int p in _enabled)
         {
             _out.Write($"Closing port {p}...");
@@ -232,6 +279,22 @@ public sealed class L2FwdApp : IDisposable
             _out.WriteLine($"Lcore {lcore}: RX port {p} TX port {destination[p]}");
         }
         return byLcore;
+    }
+
+    private static double ReadTscHz()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/cpuinfo"))
+            {
+                if (line.StartsWith("cpu MHz", StringComparison.Ordinal))
+                    return double.Parse(line[(line.IndexOf(':') + 1)..].Trim(), CultureInfo.InvariantCulture) * 1e6;
+            }
+        }
+        catch (IOException)
+        {
+        }
+        return Stopwatch.Frequency; // no cpuinfo: report ticks of the monotonic clock instead
     }
 
     private void InitPort(int portId, EthDev port)

@@ -37,9 +37,15 @@ public sealed record L2FwdOptions
     /// <summary>Forwarding pairs from --portmap, or null for consecutive enabled ports.</summary>
     public IReadOnlyList<(int A, int B)>? PortMap { get; init; }
 
+    /// <summary>
+    /// Stop by itself after this many seconds (--duration; PacketPlane's addition for scripted benchmark runs,
+    /// DPDK's l2fwd runs until a signal). Null: run until SIGINT/SIGTERM.
+    /// </summary>
+    public double? DurationSeconds { get; init; }
+
     /// <summary>The accepted arguments.</summary>
     public static string Usage =>
-        "L2Fwd [EAL options] -- -p PORTMASK [-P] [-q NQ] [-T PERIOD] [--no-mac-updating] [--portmap=\"(0,1),(2,3)\"]\n" +
+        "L2Fwd [EAL options] -- -p PORTMASK [-P] [-q NQ] [-T PERIOD] [--no-mac-updating] [--portmap=\"(0,1),(2,3)\"] [--duration=S]\n" +
         "  -p PORTMASK: hexadecimal bitmask of ports to configure\n" +
         "  -P : Enable promiscuous mode\n" +
         "  -q NQ: number of queue (=ports) per lcore (default is 1)\n" +
@@ -50,7 +56,8 @@ public sealed record L2FwdOptions
         "       - The source MAC address is replaced by the TX port MAC address\n" +
         "       - The destination MAC address is replaced by 02:00:00:00:00:TX_PORT_ID\n" +
         "  --portmap: Configure forwarding port pair mapping\n" +
-        "      Default: alternate port pairs\n";
+        "      Default: alternate port pairs\n" +
+        "  --duration=S: stop after S seconds and print the totals (default: run until SIGINT or SIGTERM)\n";
 
     /// <summary>Parses the application arguments.</summary>
     /// <exception cref="L2FwdArgumentException">An unknown, malformed or missing argument.</exception>
@@ -90,6 +97,7 @@ public sealed record L2FwdOptions
                 "--no-mac-updating" => o with { MacUpdating = false },
                 "--mac-updating" => o with { MacUpdating = true },
                 "--portmap" => o with { PortMap = ParsePortMap(Value()) },
+                "--duration" => o with { DurationSeconds = ParseSeconds(Value()) },
                 _ => throw new L2FwdArgumentException($"unknown option '{arg}'"),
             };
         }
@@ -120,6 +128,13 @@ public sealed record L2FwdOptions
         {
             throw new L2FwdArgumentException(e.Message);
         }
+    }
+
+    private static double ParseSeconds(string text)
+    {
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double s) || !(s > 0) || s > MaxTimerPeriod * 365.0)
+            throw new L2FwdArgumentException($"invalid value '{text}' for --duration: expected a number of seconds greater than 0");
+        return s;
     }
 
     private static int ParseInt(string text, string option, string what, int min, int max)

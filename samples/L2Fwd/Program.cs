@@ -6,7 +6,7 @@ using System.Threading;
 using PacketPlane;
 using PacketPlane.Samples.L2Fwd;
 
-// DPDK's l2fwd on PacketPlane: dotnet L2Fwd.dll <EAL args> -- -p PORTMASK [-q NQ] [-T PERIOD] [--no-mac-updating] [--portmap=...]
+// DPDK's l2fwd on PacketPlane: dotnet L2Fwd.dll <EAL args> -- -p PORTMASK [-q NQ] [-T PERIOD] [--no-mac-updating] [--portmap=...] [--duration=S]
 // Exit codes: 0 done, 1 EAL or port failure, 2 bad application arguments.
 GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
 Eal eal;
@@ -63,6 +63,10 @@ using (eal)
         bool terminal = !Console.IsOutputRedirected;
         using var statsTimer = options.StatsPeriodSeconds == 0 ? null : new Timer(_ => app.PrintStats(terminal), null,
             TimeSpan.FromSeconds(options.StatsPeriodSeconds), TimeSpan.FromSeconds(options.StatsPeriodSeconds));
+        using var durationTimer = options.DurationSeconds is double d
+            ? new Timer(_ => app.Control.RequestStop(), null, TimeSpan.FromSeconds(d), Timeout.InfiniteTimeSpan)
+            : null;
+        app.BeginForwarding();
         eal.LaunchOnAll(() => app.RunLcore(Lcore.CurrentId), includeMain: true);
         eal.WaitAll();
         statsTimer?.Dispose();
