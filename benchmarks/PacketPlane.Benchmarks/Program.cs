@@ -9,7 +9,8 @@ namespace PacketPlane.Benchmarks;
 /// Entry point. BenchmarkDotNet by default (<c>-- --filter '*Ring*'</c>); or a console run that mirrors a DPDK perf
 /// autotest (same workload, same metric, output that pairs with DPDK's line by line): <c>ring_perf</c>,
 /// <c>mempool_perf [SECONDS]</c> (on lcores 0-1 like <c>dpdk-test -l 0-1</c>), <c>lpm-perf</c>
-/// (lpm_perf_autotest), <c>hash-perf</c> (hash_perf_autotest).
+/// (lpm_perf_autotest), <c>hash-perf</c> (hash_perf_autotest), <c>l2fwd-latency</c> (samples/L2Fwd's latency over
+/// ring ports; its DPDK twin is benchmarks/compare/latency/l2fwd_latency.c).
 /// </summary>
 public static class Program
 {
@@ -24,6 +25,8 @@ public static class Program
                 return Lpm.LpmPerf.Run(args[1..]);
             case "hash-perf":
                 return Hash.HashPerf.Run(args[1..]);
+            case "l2fwd-latency":
+                return Latency.L2FwdLatency.Run(args[1..]);
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
                 return 0;

@@ -21,11 +21,11 @@
 #   PP_CMD=...           the PacketPlane forwarder, called with DPDK-style arguments:
 #                        $PP_CMD -l 0,1 --main-lcore 0 --vdev net_af_packet0,iface=fwd0 --vdev net_af_packet1,iface=fwd1 \
 #                                -- --forward-mode=io --stats-period=1 --duration=S
-#                        Default: samples/TestPmd (built here if needed).
+#                        Default: samples/TestPmd (built here if needed; PP_AOT=1 for its NativeAOT build).
 #                        PP_CMD=none runs the DPDK side only.
 # Needs root, dpdk-testpmd (Debian package dpdk), iproute2, hugepages (echo 1024 > /proc/sys/vm/nr_hugepages).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/common.sh"
+cd "$REPO"
 ROOT=$PWD
 DURATION=${DURATION:-15}
 ROUNDS=${ROUNDS:-2}
@@ -36,8 +36,7 @@ OUT=$(mktemp -d /tmp/pp_afp_bench.XXXXXX)
 MHZ=$(awk -F: '/cpu MHz/ {print $2; exit}' /proc/cpuinfo | tr -d ' ')
 
 if [[ -z "${PP_CMD:-}" ]]; then
-    dotnet build "$ROOT/samples/TestPmd/TestPmd.csproj" -c Release -v q -nologo >/dev/null
-    PP_CMD="dotnet $ROOT/samples/TestPmd/bin/Release/net10.0/TestPmd.dll"
+    PP_CMD=$(pp_sample_cmd TestPmd)   # PP_AOT=1: the NativeAOT build
 fi
 
 GEN_PID=
@@ -112,14 +111,19 @@ stop_generator
 GEN_PPS=$(awk '/Tx-pps:/ {v=$2} END {print v+0}' "$OUT/gen.log")
 
 fmt() { awk -v pps="$1" -v mhz="$MHZ" 'BEGIN { if (pps > 0) printf "%.3f Mpps (%.0f cycles/packet)", pps/1e6, mhz*1e6/pps; else printf "no traffic" }'; }
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+median_of() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 echo "AF_PACKET io forwarding over veth, ${PKT_SIZE}-byte frames, ${DURATION}s x ${ROUNDS} rounds, CPU ${MHZ} MHz (logs: $OUT)"
 echo "generator (dpdk-testpmd txonly) last rate: $(fmt "$GEN_PPS")"
 echo "dpdk-testpmd rounds: ${DPDK[*]}"
-echo "dpdk-testpmd:  $(fmt "$(median "${DPDK[@]}")")"
+echo "dpdk-testpmd:  $(fmt "$(median_of "${DPDK[@]}")")"
 if [[ "$PP_CMD" != none ]]; then
     echo "PacketPlane rounds: ${PP[*]}  ($PP_CMD)"
-    echo "PacketPlane:   $(fmt "$(median "${PP[@]}")")"
-    awk -v a="$(median "${PP[@]}")" -v b="$(median "${DPDK[@]}")" 'BEGIN { if (b > 0) printf "ratio PacketPlane / DPDK: %.2f\n", a/b }'
+    echo "PacketPlane:   $(fmt "$(median_of "${PP[@]}")")"
+    awk -v a="$(median_of "${PP[@]}")" -v b="$(median_of "${DPDK[@]}")" 'BEGIN { if (b > 0) printf "ratio PacketPlane / DPDK: %.2f\n", a/b }'
+    d=$(median_of "${DPDK[@]}"); p=$(median_of "${PP[@]}")
+    echo "PacketPlane forwarding lcore: $(pp_alloc "$OUT"/pp_*.log) bytes allocated per packet, $(pp_gc "$OUT"/pp_*.log) GC collections (worst round)"
+    result "AF_PACKET io fwd over veth, 1 lcore ($(pp_build_kind))" Mpps "$(awk -v x="$d" 'BEGIN{printf "%.3f", x/1e6}')" \
+        "$(awk -v x="$p" 'BEGIN{printf "%.3f", x/1e6}')" "$(ratio "$p" "$d")" "$(cycles_per_packet "$d")" "$(cycles_per_packet "$p")" \
+        "$(pp_alloc "$OUT"/pp_*.log)" "$(pp_gc "$OUT"/pp_*.log)" "generator: dpdk-testpmd txonly on the other vCPU"
 fi

@@ -18,16 +18,15 @@
 # Forwarders, each given the same EAL arguments (lcore 1 forwards, lcore 0 is the main lcore):
 #   DPDK:        ${DPDK_TESTPMD:-dpdk-testpmd} ... -- --forward-mode=io --stats-period=1 (stopped with SIGINT)
 #   PacketPlane: $PP_FWD_CMD ... -- --forward-mode=io --stats-period=1 --duration=S
-# PP_FWD_CMD defaults to samples/TestPmd (built here if needed).
+# PP_FWD_CMD defaults to samples/TestPmd (built here if needed; PP_AOT=1 for its NativeAOT build).
 #
 # Needs root, dpdk-testpmd (Debian: dpdk), iproute2, 2 CPUs. DPDK needs a hugetlbfs mount: a private one is
 # mounted under /tmp for the run. Numbers on a shared 2-vCPU VM are preliminary: compare ratios, not absolutes.
-set -euo pipefail
+source "$(dirname "$0")/common.sh"
 
-ROUNDS=${1:-3}
-DURATION=${2:-20}
+ROUNDS=${1:-${ROUNDS:-3}}
+DURATION=${2:-${DURATION:-20}}
 WARMUP_SAMPLES=3
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
 DPDK_TESTPMD=${DPDK_TESTPMD:-dpdk-testpmd}
 NS_GEN=ppxgen
 NS_FWD=ppxfwd
@@ -35,8 +34,7 @@ HUGE_DIR=/tmp/pp-afxdp-fwd-huge.$$
 LOG_DIR=${LOG_DIR:-/tmp/pp-afxdp-fwd.$$}
 
 if [[ -z "${PP_FWD_CMD:-}" ]]; then
-    dotnet build "$REPO/samples/TestPmd/TestPmd.csproj" -c Release -v q -nologo >/dev/null
-    PP_FWD_CMD="dotnet $REPO/samples/TestPmd/bin/Release/net10.0/TestPmd.dll"
+    PP_FWD_CMD=$(pp_sample_cmd TestPmd)
 fi
 
 pids=()
@@ -116,6 +114,8 @@ echo "PacketPlane: $PP_FWD_CMD"
 echo "DPDK:        $($DPDK_TESTPMD --version 2>/dev/null | head -1 || true)$(dpkg-query -W -f=' (Debian dpdk ${Version})' dpdk 2>/dev/null || true)"
 printf '%-6s %14s %14s %7s %12s %12s\n' round dpdk_pps pp_pps ratio dpdk_cyc/pkt pp_cyc/pkt
 ratios=()
+dall=()
+pall=()
 for r in $(seq 1 "$ROUNDS"); do
     run_dpdk "$LOG_DIR/dpdk.$r.log"
     run_packetplane "$LOG_DIR/pp.$r.log"
@@ -126,6 +126,14 @@ for r in $(seq 1 "$ROUNDS"); do
     cp_=$(awk -v m="$mhz" -v x="$p" 'BEGIN { printf "%.0f", (x > 0 ? m * 1e6 / x : 0) }')
     printf '%-6s %14s %14s %7s %12s %12s\n' "$r" "$d" "$p" "$ratio" "$cd_" "$cp_"
     ratios+=("$ratio")
+    dall+=("$d")
+    pall+=("$p")
 done
 printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[n++] = $1 } END { printf "median ratio PacketPlane/DPDK: %s (cycles per packet = forwarding lcore clock / forwarded pps)\n", (n % 2) ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2 }'
 echo "logs: $LOG_DIR"
+d=$(printf '%s\n' "${dall[@]}" | median)
+p=$(printf '%s\n' "${pall[@]}" | median)
+echo "PacketPlane forwarding lcore: $(pp_alloc "$LOG_DIR"/pp.*.log) bytes allocated per packet, $(pp_gc "$LOG_DIR"/pp.*.log) GC collections (worst round)"
+result "AF_XDP io fwd over veth (copy mode), 1 lcore ($(pp_build_kind))" Mpps "$(awk -v x="$d" 'BEGIN{printf "%.3f", x/1e6}')" \
+    "$(awk -v x="$p" 'BEGIN{printf "%.3f", x/1e6}')" "$(ratio "$p" "$d")" "$(cycles_per_packet "$d")" "$(cycles_per_packet "$p")" \
+    "$(pp_alloc "$LOG_DIR"/pp.*.log)" "$(pp_gc "$LOG_DIR"/pp.*.log)" "generator: dpdk-testpmd txonly on the other vCPU"

@@ -47,4 +47,10 @@ for name, _ in rows:
     label = name if d else name + "*"
     print(f"{label:8}{md:10.1f}{mo:10.1f}{mo / md:11.2f}   {' '.join(f'{x:.1f}' for x in ref)} | {' '.join(f'{x:.1f}' for x in o)}")
 print("* DPDK has no x8 lookup; compared with its x4. Medians over rounds. Raw output in " + out)
+for name, label in (("bulk", "LPM lookup bulk"), ("x4", "LPM lookup x4")):
+    d = [v[name] for v, _ in dpdk if name in v]
+    o = [v[name] for v, _ in ours if name in v]
+    if d and o:
+        md, mo = statistics.median(d), statistics.median(o)
+        print(f"RESULT|{label}, ~1.08M routes|cycles/lookup|{md:.1f}|{mo:.1f}|{md / mo:.2f}|{md:.1f}|{mo:.1f}|n/a|n/a|dpdk-test lpm_perf_autotest")
 PY

@@ -39,5 +39,10 @@ for key, d in dpdk.items():
     if key not in pp: continue
     dr, pr = statistics.median(d), statistics.median(pp[key])
     print(f"| {key[0]} | {key[1]} | {key[2]} | {key[3]} | {dr:,.0f} | {hz/dr:.2f} | {pr:,.0f} | {hz/pr:.2f} | {dr/pr:.2f}x |")
+# Headline rows for all.sh: ratio = DPDK cycles / PacketPlane cycles (above 1 PacketPlane is faster).
+for key, name in ((("512", "32", "32", "128"), "mempool get/put bulk 32, cache 512"), (("0", "32", "32", "128"), "mempool get/put bulk 32, no cache")):
+    if key in dpdk and key in pp:
+        dr, pr = statistics.median(dpdk[key]), statistics.median(pp[key])
+        print(f"RESULT|{name}|cycles/object|{hz/dr:.2f}|{hz/pr:.2f}|{pr/dr:.2f}|{hz/dr:.2f}|{hz/pr:.2f}|n/a|n/a|dpdk-test mempool_perf_autotest, n_keep=128, one lcore")
 PY
 rm -rf "$out"

@@ -5,7 +5,7 @@
 # PacketPlane/DPDK (cycles: below 1.0 means PacketPlane is faster).
 #   usage: benchmarks/compare/ring_perf.sh [ROUNDS]
 source "$(dirname "$0")/common.sh"
-ROUNDS="${1:-5}"
+ROUNDS="${1:-${ROUNDS:-5}}"
 need dpdk-test "apt-get install dpdk"
 build_benchmarks
 export PP_TSC_HZ="$(dpdk_tsc_hz)"
@@ -39,5 +39,14 @@ for key, d in dpdk.items():
     if key not in pp: continue
     dm, pm = statistics.median(d), statistics.median(pp[key])
     print(f"| {key[0]} | {key[1]} | {dm:.2f} | {pm:.2f} | {pm/dm:.2f}x |")
+# Headline rows for all.sh (ratio = DPDK cycles / PacketPlane cycles: above 1 PacketPlane is faster).
+headline = [("Testing bulk enq/deq", "legacy APIs: SP/SC: bulk (size: 32)", "ring SP/SC bulk 32, one lcore"),
+            ("Testing bulk enq/deq", "legacy APIs: MP/MC: bulk (size: 32)", "ring MP/MC bulk 32, one lcore"),
+            ("Testing using two physical cores", "legacy APIs: SP/SC: bulk (size: 32)", "ring SP/SC bulk 32, two lcores")]
+for section, figure, name in headline:
+    key = (section, figure)
+    if key in dpdk and key in pp:
+        dm, pm = statistics.median(dpdk[key]), statistics.median(pp[key])
+        print(f"RESULT|{name}|cycles/element|{dm:.2f}|{pm:.2f}|{dm/pm:.2f}|{dm:.2f}|{pm:.2f}|n/a|n/a|dpdk-test ring_perf_autotest")
 PY
 rm -rf "$out"

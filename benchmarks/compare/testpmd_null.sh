@@ -9,20 +9,20 @@
 # Rate = Rx-pps of port 0 + Rx-pps of port 1 from each side's "--stats-period 1" output (both print testpmd's
 # NIC statistics block), first SKIP samples dropped (warm-up: DPDK's first display is 0, .NET's JIT tiers up).
 # Cycles per packet = TSC Hz / rate, as one lcore forwards at 100 % (cpu MHz from /proc/cpuinfo).
+# PP_AOT=1 runs PacketPlane's NativeAOT build of TestPmd instead of the JIT one (published into artifacts/aot).
 # Needs: dpdk-testpmd (apt-get install dpdk), free 2 MiB hugepages, the .NET 10 SDK. Run as root.
-set -euo pipefail
+source "$(dirname "$0")/common.sh"
 
 ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-10}
 SKIP=${SKIP:-3}
-repo=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd not found: apt-get install dpdk" >&2; exit 1; }
-dotnet build "$repo/samples/TestPmd/TestPmd.csproj" -c Release -v quiet -nologo >/dev/null
-ours_dll="$repo/samples/TestPmd/bin/Release/net10.0/TestPmd.dll"
-mhz=$(awk -F: '/^cpu MHz/ { printf "%.0f", $2; exit }' /proc/cpuinfo)
+need dpdk-testpmd "apt-get install dpdk"
+ours_cmd=$(pp_sample_cmd TestPmd)
+kind=$(pp_build_kind)
+mhz=$(tsc_mhz)
 
 run_dpdk() {
     timeout -s INT "$((DURATION + 3))" dpdk-testpmd --no-pci --in-memory -l 0-1 --vdev net_null0 --vdev net_null1 -- \
@@ -30,7 +30,7 @@ run_dpdk() {
 }
 
 run_ours() {
-    dotnet "$ours_dll" -l 0-1 --vdev net_null0 --vdev net_null1 -- \
+    $ours_cmd -l 0-1 --vdev net_null0 --vdev net_null1 -- \
         --forward-mode=io --stats-period 1 --nb-cores=1 --duration "$DURATION" >"$1" 2>&1
 }
 
@@ -42,15 +42,17 @@ median_mpps() {
 
 median_of() { sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f\n", m }'; }
 
-echo "io forwarding, net_null0 <-> net_null1, 1 forwarding lcore, ${ROUNDS} rounds x ${DURATION} s, TSC ${mhz} MHz, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "io forwarding ($kind), net_null0 <-> net_null1, 1 forwarding lcore, ${ROUNDS} rounds x ${DURATION} s, TSC ${mhz} MHz, load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-6s %14s %14s %8s\n' round "DPDK Mpps" "PacketPlane" ratio
 : >"$work/dpdk.txt"
+: >"$work/costs.log"
 : >"$work/ours.txt"
 for round in $(seq 1 "$ROUNDS"); do
     run_dpdk "$work/dpdk.log"
     d=$(median_mpps "$work/dpdk.log")
     run_ours "$work/ours.log"
     o=$(median_mpps "$work/ours.log")
+    cat "$work/ours.log" >>"$work/costs.log"
     echo "$d" >>"$work/dpdk.txt"
     echo "$o" >>"$work/ours.txt"
     printf '%-6s %14s %14s %8s\n' "$round" "$d" "$o" "$(awk -v a="$o" -v b="$d" 'BEGIN { printf "%.2f", a / b }')"
@@ -60,3 +62,6 @@ om=$(median_of <"$work/ours.txt")
 printf '%-6s %14s %14s %8s\n' median "$dm" "$om" "$(awk -v a="$om" -v b="$dm" 'BEGIN { printf "%.2f", a / b }')"
 printf '%-6s %14s %14s\n' cyc/pkt "$(awk -v r="$dm" -v m="$mhz" 'BEGIN { printf "%.1f", m / r }')" "$(awk -v r="$om" -v m="$mhz" 'BEGIN { printf "%.1f", m / r }')"
 grep -E 'Managed allocation|CPU cycles/packet' "$work/ours.log" | sed 's/^ */last PacketPlane run: /'
+result "testpmd io, net_null pair, 1 lcore ($kind)" Mpps "$dm" "$om" "$(ratio "$om" "$dm")" \
+    "$(awk -v r="$dm" -v m="$mhz" 'BEGIN { printf "%.1f", m / r }')" "$(awk -v r="$om" -v m="$mhz" 'BEGIN { printf "%.1f", m / r }')" \
+    "$(pp_alloc "$work/costs.log")" "$(pp_gc "$work/costs.log")"

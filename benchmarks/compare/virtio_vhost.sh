@@ -8,11 +8,10 @@
 #             counts them: its Rx-pps.
 #
 # The frontend's forwarding lcore runs on CPU 0, the backend under test on CPU 1. See virtio_user.sh for PP_CMD.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/common.sh"
+cd "$REPO"
 
-PP_CMD=${PP_CMD:-"dotnet samples/TestPmd/bin/Release/net10.0/TestPmd.dll"}
-[ -n "${SKIP_BUILD:-}" ] || dotnet build samples/TestPmd -c Release -v q -nologo >/dev/null
+PP_CMD=${PP_CMD:-$(pp_sample_cmd TestPmd)}   # PP_AOT=1: the NativeAOT build
 DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-3}
 QUEUE_SIZE=${QUEUE_SIZE:-1024}
@@ -54,6 +53,7 @@ run_case() {
     local pps
     pps=$(mean_pps "$fe_log" "$counter")
     echo "$name $kind $pps" >> "$WORK/results"
+    if [ "$kind" = packetplane ]; then cat "$be_log" >> "$WORK/pp_$name.log"; fi
     printf '  %-9s %-11s %8.3f Mpps  %6.0f cycles/packet\n' "$name" "$kind" "$(echo "$pps / 1000000" | bc -l)" \
         "$(echo "if ($pps > 0) $MHZ * 1000000 / $pps else 0" | bc -l)"
 }
@@ -73,4 +73,11 @@ for name in receive transmit; do
     p=$(awk -v n=$name '$1==n && $2=="packetplane" {s+=$3; c++} END {printf "%.0f\n", (c ? s/c : 0)}' "$WORK/results")
     printf '  %-9s DPDK %7.3f Mpps  PacketPlane %7.3f Mpps  ratio %.2f\n' "$name" "$(echo "$d/1000000" | bc -l)" \
         "$(echo "$p/1000000" | bc -l)" "$(echo "if ($d > 0) $p/$d else 0" | bc -l)"
+done
+for name in receive transmit; do
+    d=$(awk -v n=$name '$1==n && $2=="dpdk" {s+=$3; c++} END {printf "%.0f\n", (c ? s/c : 0)}' "$WORK/results")
+    p=$(awk -v n=$name '$1==n && $2=="packetplane" {s+=$3; c++} END {printf "%.0f\n", (c ? s/c : 0)}' "$WORK/results")
+    result "vhost-user backend vs DPDK virtio-user, $name, packed_vq=$PACKED ($(pp_build_kind))" Mpps "$(awk -v x="$d" 'BEGIN{printf "%.3f", x/1e6}')" \
+        "$(awk -v x="$p" 'BEGIN{printf "%.3f", x/1e6}')" "$(ratio "$p" "$d")" "$(cycles_per_packet "$d")" "$(cycles_per_packet "$p")" \
+        "$(pp_alloc "$WORK/pp_$name.log")" "$(pp_gc "$WORK/pp_$name.log")" "mean over rounds; the DPDK peer polls on the other vCPU"
 done
