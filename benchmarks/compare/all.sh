@@ -66,7 +66,7 @@ step() {
     rc=${PIPESTATUS[0]}
     set -e
     if ! grep -q '^RESULT|' "$OUT/$name.log"; then
-        echo "RESULT|$name|FAILED|||||||n/a|n/a|exit $rc after $((SECONDS - start)) s, see $name.log" | tee -a "$OUT/$name.log"
+        result "$name" FAILED "" "" "" "" "" n/a n/a "exit $rc after $((SECONDS - start)) s, see $name.log" | tee -a "$OUT/$name.log"
     fi
     grep '^RESULT|' "$OUT/$name.log" >>"$OUT/results.txt" || true
     echo "--- $name took $((SECONDS - start)) s"
@@ -122,7 +122,7 @@ if wanted l3fwd; then
     if [[ -x benchmarks/compare/l3fwd.sh ]]; then
         step l3fwd 1200 env "${L3FWD_ENV[@]}" benchmarks/compare/l3fwd.sh
     else
-        echo "RESULT|L3Fwd LPM and EM|not yet available|||||||n/a|n/a|benchmarks/compare/l3fwd.sh is not in this tree yet" | tee -a "$OUT/results.txt"
+        result "L3Fwd LPM and EM" "not yet available" "" "" "" "" "" n/a n/a "benchmarks/compare/l3fwd.sh is not in this tree yet" | tee -a "$OUT/results.txt"
     fi
 fi
 step hash    900 env ROUNDS=1 benchmarks/compare/hash_perf.sh
