@@ -227,9 +227,7 @@ public sealed unsafe partial class MbufPool : IDisposable
         if (cache.Length < n && !RefillCache(cache, n))
             return GetFromRing(objs, n);
         // Take from the top of the stack: the most recently freed buffers are the likeliest to be cached.
-        nint* top = cache.Objects + cache.Length;
-        for (uint i = 0; i < n; i++)
-            objs[i] = (Mbuf*)top[-1 - (int)i];
+        BulkCopy.PopReversed((nint*)objs, cache.Objects + cache.Length, n);
         cache.Length -= n;
         if (_debugState is not null)
             MarkAllocated(objs, n);
@@ -247,9 +245,7 @@ public sealed unsafe partial class MbufPool : IDisposable
             PutToRing(objs, n);
             return;
         }
-        nint* dst = cache.Objects + cache.Length;
-        for (uint i = 0; i < n; i++)
-            dst[i] = (nint)objs[i];
+        BulkCopy.Forward(cache.Objects + cache.Length, objs, (nuint)n * (nuint)sizeof(nint));
         cache.Length += n;
         if (cache.Length >= cache.FlushThreshold)
             FlushCache(cache);

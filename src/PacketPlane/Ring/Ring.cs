@@ -2,7 +2,6 @@ using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using System.Threading;
 using PacketPlane.Internal;
 
@@ -196,36 +195,8 @@ public abstract unsafe class Ring<T> : IDisposable where T : unmanaged
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyElements(T* dst, T* src, uint n)
-    {
-        nuint bytes = (nuint)n * (nuint)sizeof(T);
-        if (Vector256.IsHardwareAccelerated && bytes >= (nuint)Vector256<byte>.Count)
-        {
-            // 32 bytes a move: a burst of 32 handles is 8 moves instead of 32 loads and 32 stores with their
-            // index arithmetic (perf showed the element loop as most of a SP/SC bulk enqueue+dequeue).
-            CopyVectors((byte*)dst, (byte*)src, bytes);
-            return;
-        }
-        // Fewer than 32 bytes: at most 3 pointer-sized elements, an element loop is as good as anything.
-        for (nuint i = 0; i < n; i++)
-            dst[i] = src[i];
-    }
-
-    /// <summary>
-    /// Copies <paramref name="bytes"/> (at least 32) in 32-byte unaligned moves, the last one ending exactly at the
-    /// end and overlapping its predecessor when <paramref name="bytes"/> is not a multiple of 32. The overlap only
-    /// rewrites bytes of this same copy with the same values: the source (a caller's array or the ring's slots) and
-    /// the destination (the other one) never overlap, and the destination range is owned by this call (reserved
-    /// slots on enqueue, the caller's buffer on dequeue) until the tail is published.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyVectors(byte* dst, byte* src, nuint bytes)
-    {
-        nuint last = bytes - (nuint)Vector256<byte>.Count;
-        for (nuint offset = 0; offset < last; offset += (nuint)Vector256<byte>.Count)
-            Vector256.Store(Vector256.Load(src + offset), dst + offset);
-        Vector256.Store(Vector256.Load(src + last), dst + last);
-    }
+    private static void CopyElements(T* dst, T* src, uint n) =>
+        BulkCopy.Forward(dst, src, (nuint)n * (nuint)sizeof(T));
 }
 
 /// <summary>

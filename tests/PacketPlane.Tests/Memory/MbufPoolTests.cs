@@ -75,6 +75,29 @@ public class MbufPoolTests
     }
 
     [Fact]
+    public void Lcore_cache_hands_back_a_freed_burst_most_recent_first_for_every_burst_size_up_to_70()
+    {
+        // The cache is a stack copied in and popped out in vector moves (BulkCopy): a burst freed and taken
+        // again must come back as exactly the same buffers in reverse order, none lost, none duplicated.
+        using MbufPool pool = MbufPool.Create("lifo", 2048, cacheSize: 512);
+        using var _ = LcoreIdentity.As(6);
+        for (int n = 1; n <= 70; n++)
+        {
+            var packets = new Packet[n];
+            Assert.Equal(n, pool.RawAllocBulk(packets));
+            nint[] freed = packets.Select(p => p.Address).ToArray();
+            pool.RawFreeBulk(packets);
+            Assert.True(pool.CacheFor(6)!.Length >= n, "the burst should sit in the cache");
+            var again = new Packet[n + 1];
+            Assert.Equal(n, pool.RawAllocBulk(again.AsSpan(0, n)));
+            Assert.Equal(freed.Reverse(), again.Take(n).Select(p => p.Address));
+            Assert.True(again[n].IsNull, "nothing written past the request");
+            pool.RawFreeBulk(again.AsSpan(0, n));
+        }
+        Assert.Equal(0, pool.InUse);
+    }
+
+    [Fact]
     public void Non_lcore_threads_bypass_caches()
     {
         using MbufPool pool = MbufPool.Create("nocache", 256, cacheSize: 32);
