@@ -59,7 +59,7 @@ for rate in $RATES; do
     for f in p50 p99 p99.9 max; do
         # shellcheck disable=SC2154
         result "L2Fwd latency $f, ring ports, ${mpps} Mpps" us "${dpdk_row[$i]}" "${pp_row[$i]}" "$(ratio "${dpdk_row[$i]}" "${pp_row[$i]}")" \
-            n/a n/a 0 "$(grep -ho 'gc=[0-9/]*' "$work"/pp."$rate".*.log | sed 's/gc=//; s/\// + /g' | awk '{ s = $1 + $3 + $5; if (s > m) m = s } END { print m + 0 }')" \
+            n/a n/a n/a "$(grep -ho 'gc=[0-9/]*' "$work"/pp."$rate".*.log | sed 's/gc=//; s/\// + /g' | awk '{ s = $1 + $3 + $5; if (s > m) m = s } END { print m + 0 }')" \
             "generator+receiver on CPU 0, forwarding on CPU 1; speed = DPDK latency / PacketPlane latency"
         i=$((i + 1))
     done
