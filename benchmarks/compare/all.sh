@@ -2,7 +2,7 @@
 # Every side-by-side comparison with DPDK, one after the other on this machine, and one table at the end.
 #
 #   benchmarks/compare/all.sh            # full run, about an hour on 2 vCPUs (DPDK's mempool autotest alone ~25 min)
-#   QUICK=1 benchmarks/compare/all.sh    # fewer, shorter rounds, no mempool autotest: ~20 minutes
+#   QUICK=1 benchmarks/compare/all.sh    # fewer, shorter rounds, no mempool autotest: ~15 minutes
 #   ONLY="testpmd l2fwd" benchmarks/compare/all.sh   # a subset (names as in the step list below)
 #   SKIP="mempool hash" benchmarks/compare/all.sh    # everything but these
 #
@@ -97,8 +97,8 @@ if ((QUICK)); then
     L3FWD_ENV=(ROUNDS=2 DURATION=6)
     step af_xdp       300 env ROUNDS=1 DURATION=10 benchmarks/compare/af_xdp_fwd.sh
     step af_packet    300 env ROUNDS=1 DURATION=10 benchmarks/compare/af_packet_fwd.sh
-    step virtio_user  300 env ROUNDS=1 DURATION=5 benchmarks/compare/virtio_user.sh
-    step virtio_vhost 300 env ROUNDS=1 DURATION=5 benchmarks/compare/virtio_vhost.sh
+    step virtio_user  300 env ROUNDS=1 DURATION=10 benchmarks/compare/virtio_user.sh
+    step virtio_vhost 300 env ROUNDS=1 DURATION=10 benchmarks/compare/virtio_vhost.sh
     step latency      400 env SECONDS_PER_RUN=5 GC_TABLE=0 benchmarks/compare/latency.sh
     step ring         300 env ROUNDS=1 benchmarks/compare/ring_perf.sh
     step lpm          400 env ROUNDS=1 benchmarks/compare/lpm_perf.sh

@@ -52,6 +52,12 @@ run_case() {
     wait $be 2>/dev/null || true
     local pps
     pps=$(mean_pps "$fe_log" "$counter")
+    # The frontend needs ~3 s to start on a loaded 2-vCPU machine and the first 2 samples are dropped: with too
+    # short a DURATION nothing is left to average, which must not pass for a measured 0.
+    if [ "$pps" = 0 ]; then
+        echo "  $name $kind: no $counter sample after the first 2 in $fe_log (DURATION=$DURATION too short, or no traffic)" >&2
+        grep -E "pps|rror" "$fe_log" | tail -4 >&2 || true
+    fi
     echo "$name $kind $pps" >> "$WORK/results"
     if [ "$kind" = packetplane ]; then cat "$be_log" >> "$WORK/pp_$name.log"; fi
     printf '  %-9s %-11s %8.3f Mpps  %6.0f cycles/packet\n' "$name" "$kind" "$(echo "$pps / 1000000" | bc -l)" \
