@@ -49,8 +49,9 @@ Task("Bench")
 
 // Side by side with DPDK on this machine (root): benchmarks/compare/all.sh installs Debian's DPDK packages if
 // missing, builds DPDK's examples in a scratch folder, runs every workload alternately for DPDK and PacketPlane
-// and writes artifacts/compare/<time>/summary.md (table.md: the table alone, for benchmarks/README.md). `--quick=true` for the ~15-minute run, `--only="l2fwd testpmd"`
-// or `--skip="mempool"` for a subset. About an hour in full.
+// and writes artifacts/compare/<time>/summary.md (table.md: the table alone, for benchmarks/README.md).
+// `--quick=true` for the ~15-minute run, `--only="l2fwd testpmd"` or `--skip="mempool"` for a subset.
+// About an hour in full.
 var quick = Argument("quick", false);
 var only = Argument("only", "");
 var skip = Argument("skip", "");
