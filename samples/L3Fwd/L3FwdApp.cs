@@ -139,8 +139,17 @@ public sealed class L3FwdApp : IDisposable
     /// <summary>Packets refused by the TX queues of <paramref name="portId"/> (queue full) and freed.</summary>
     public long TxDropped(int portId) => TxBuffers(portId).Sum(b => (long)b.Dropped);
 
-    /// <summary>Packets received on every enabled port so far.</summary>
-    public long TotalReceived => _enabled.Sum(p => Counters(p).Received);
+    /// <summary>Packets received on every enabled port so far (allocation-free, for polling it in a loop).</summary>
+    public long TotalReceived
+    {
+        get
+        {
+            long sum = 0;
+            foreach (int p in _enabled)
+                sum += Counters(p).Received;
+            return sum;
+        }
+    }
 
     /// <summary>
     /// Prints the rate every <see cref="L3FwdOptions.StatsPeriodSeconds"/> and asks <paramref name="stop"/> to stop after

@@ -145,18 +145,19 @@ public static class RuleFile
     public static Ipv4LpmRule ParseLpm4(string[] fields, string origin)
     {
         ExpectFields(fields, 2, "R<address>/<depth> <port>, e.g. R198.18.0.0/24 0", origin);
-        (string address, int depth) = SplitPrefix(fields[0], 32, origin);
+        (string address, string depth) = SplitPrefix(fields[0], 32, origin);
         if (!TryParseIpv4(address, out uint prefix))
             throw Error(origin, $"'{address}' is not an IPv4 address (dotted decimal such as 198.18.0.0)");
-        return new Ipv4LpmRule(prefix, depth, ParsePort(fields[1], origin), origin);
+        return new Ipv4LpmRule(prefix, Depth(depth, 32, origin), ParsePort(fields[1], origin), origin);
     }
 
     /// <summary>Parses the fields of one LPM IPv6 rule: <c>ADDRESS/DEPTH PORT</c>.</summary>
     public static Ipv6LpmRule ParseLpm6(string[] fields, string origin)
     {
         ExpectFields(fields, 2, "R<address>/<depth> <port>, e.g. R2001:200::/64 0", origin);
-        (string address, int depth) = SplitPrefix(fields[0], 128, origin);
-        return new Ipv6LpmRule(ParseIpv6(address, origin), depth, ParsePort(fields[1], origin), origin);
+        (string address, string depth) = SplitPrefix(fields[0], 128, origin);
+        UInt128 prefix = ParseIpv6(address, origin);
+        return new Ipv6LpmRule(prefix, Depth(depth, 128, origin), ParsePort(fields[1], origin), origin);
     }
 
     /// <summary>Parses the fields of one exact-match IPv4 rule: <c>DST SRC DSTPORT SRCPORT PROTO PORT</c>.</summary>
@@ -259,16 +260,19 @@ public static class RuleFile
             throw Error(origin, $"unexpected '{fields[count]}' after the {count} fields of {form}");
     }
 
-    private static (string Address, int Depth) SplitPrefix(string field, int maxDepth, string origin)
+    /// <summary>Splits ADDRESS/DEPTH; the depth is checked after the address (<see cref="Depth"/>), so a wrong family is named first.</summary>
+    private static (string Address, string Depth) SplitPrefix(string field, int maxDepth, string origin)
     {
         int slash = field.IndexOf('/');
         if (slash < 0)
             throw Error(origin, $"'{field}' has no prefix length; write ADDRESS/DEPTH, e.g. {field}/{(maxDepth == 32 ? 24 : 64)}");
-        string depth = field[(slash + 1)..];
-        if (!TryParseCNumber(depth, (ulong)maxDepth, out ulong d))
-            throw Error(origin, $"prefix length '{depth}' is not a number from 0 to {maxDepth}");
-        return (field[..slash], (int)d);
+        return (field[..slash], field[(slash + 1)..]);
     }
+
+    private static int Depth(string depth, int maxDepth, string origin) =>
+        TryParseCNumber(depth, (ulong)maxDepth, out ulong d)
+            ? (int)d
+            : throw Error(origin, $"prefix length '{depth}' is not a number from 0 to {maxDepth}");
 
     private static UInt128 ParseIpv6(string text, string origin)
     {
