@@ -7,7 +7,41 @@ using PacketPlane.Net;
 namespace PacketPlane.Samples.L3Fwd;
 
 /// <summary>A bad L3Fwd argument or rule file; the message names it, and <see cref="L3FwdOptions.Usage"/> lists the accepted ones.</summary>
-public sealed class L3FwdArgumentException(string message) : Exception(message);
+public class L3FwdArgumentException(string message) : PacketPlaneException(message);
+
+/// <summary>
+/// A rule file that cannot be used: a bad line (<see cref="Line"/> is its number, and the message starts
+/// "FILE:LINE: "), or a problem with the whole file, unreadable or without a rule (<see cref="Line"/> is null, and
+/// the message starts "FILE: ").
+/// </summary>
+public sealed class L3FwdRuleFileException : L3FwdArgumentException
+{
+    /// <summary>An error on line <paramref name="line"/> (1-based) of <paramref name="fileName"/>.</summary>
+    public L3FwdRuleFileException(string fileName, int line, string why) : base($"{fileName}:{line}: {why}")
+    {
+        FileName = fileName;
+        Line = line;
+    }
+
+    /// <summary>An error about the whole of <paramref name="fileName"/>.</summary>
+    public L3FwdRuleFileException(string fileName, string why) : base($"{fileName}: {why}") => FileName = fileName;
+
+    /// <summary>The rule file as it was named (on the command line, or to <see cref="RuleFile.Parse{T}"/>).</summary>
+    public string FileName { get; }
+
+    /// <summary>The 1-based number of the bad line, or null when the file as a whole is wrong.</summary>
+    public int? Line { get; }
+
+    /// <summary>The rule error about <paramref name="origin"/>, a rule's "FILE:LINE" (see <see cref="Ipv4LpmRule.Origin"/>).</summary>
+    internal static L3FwdRuleFileException At(string origin, string why)
+    {
+        int colon = origin.LastIndexOf(':');
+        return colon > 0 && int.TryParse(origin.AsSpan(colon + 1), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out int line)
+            ? new L3FwdRuleFileException(origin[..colon], line, why)
+            : new L3FwdRuleFileException(origin, why);
+    }
+}
 
 /// <summary>How next hops are found (DPDK l3fwd's <c>--lookup</c>).</summary>
 public enum LookupMode
@@ -107,7 +141,8 @@ public sealed partial record L3FwdOptions
         "      [--rule_ipv4=FILE] [--rule_ipv6=FILE] [--eth-dest=X,MM:MM:MM:MM:MM:MM] [--max-pkt-len=PKTLEN]\n" +
         "      [--rx-queue-size=NPKTS] [--tx-queue-size=NPKTS] [--parse-ptype] [--ipv6] [--no-numa] [--per-port-pool]\n" +
         "      [--duration=SECONDS] [--stats-period=SECONDS] [-E] [-L]\n" +
-        "  (no arguments at all: a 10-second demo on the bundled capture, net_pcap port 0 to net_null port 1)\n\n" +
+        "  (no arguments at all: a 10-second demo on the bundled capture, net_pcap port 0 to net_null port 1;\n" +
+        "   only --duration SECONDS: the same demo for that long)\n\n" +
         "  -p PORTMASK: hexadecimal bitmask of ports to configure\n" +
         "  -P : enable promiscuous mode\n" +
         "  --config (port,queue,lcore): RX queue configuration; queue ids of a port start at 0 and follow in order\n" +

@@ -58,7 +58,7 @@ public readonly struct LpmLookup : IRouteLookup
     /// rules to ports outside <paramref name="portMask"/> are skipped, so their addresses fall back to shorter routes
     /// or miss; each rule added is printed ("LPM: Adding route ...").
     /// </summary>
-    /// <exception cref="L3FwdArgumentException">A rule does not fit (the table holds 1024 routes; the message names the rule's file and line).</exception>
+    /// <exception cref="L3FwdRuleFileException">A rule does not fit (the table holds 1024 routes; the message names the rule's file and line).</exception>
     public static LpmLookup Build(IReadOnlyList<Ipv4LpmRule> ipv4Rules, IReadOnlyList<Ipv6LpmRule> ipv6Rules, ulong portMask,
         Func<int, string> portName, TextWriter output, int numaNode)
     {
@@ -127,7 +127,7 @@ public readonly struct LpmLookup : IRouteLookup
     private static void Check(LpmAddResult result, string origin)
     {
         if (!result.Succeeded)
-            throw new L3FwdArgumentException($"{origin}: the route does not fit in the table ({result})");
+            throw L3FwdRuleFileException.At(origin, $"the route does not fit in the table ({result})");
     }
 }
 
@@ -167,7 +167,7 @@ public readonly struct EmLookup : IRouteLookup
     /// are skipped and each flow added is printed. The tables hold twice the rules (at least 1024 keys): DPDK
     /// reserves 4 Mi entries whatever the rules, which changes nothing for a lookup (its buckets are the same few).
     /// </summary>
-    /// <exception cref="L3FwdArgumentException">A flow does not fit (the message names its file and line).</exception>
+    /// <exception cref="L3FwdRuleFileException">A flow does not fit (the message names its file and line).</exception>
     public static EmLookup Build(IReadOnlyList<Ipv4EmRule> ipv4Rules, IReadOnlyList<Ipv6EmRule> ipv6Rules, ulong portMask,
         Func<int, string> portName, TextWriter output, int numaNode)
     {
@@ -286,6 +286,6 @@ public readonly struct EmLookup : IRouteLookup
     private static void Check(HashAddStatus status, string origin)
     {
         if (status == HashAddStatus.NoSpace)
-            throw new L3FwdArgumentException($"{origin}: the flow does not fit in the hash table");
+            throw L3FwdRuleFileException.At(origin, "the flow does not fit in the hash table");
     }
 }

@@ -65,7 +65,7 @@ public static class RuleFile
     public const int MaxRulePort = byte.MaxValue;
 
     /// <summary>Reads an LPM IPv4 rule file.</summary>
-    /// <exception cref="L3FwdArgumentException">The file cannot be read, has no rule, or a line is malformed ("FILE:LINE: why").</exception>
+    /// <exception cref="L3FwdRuleFileException">The file cannot be read, has no rule, or a line is malformed ("FILE:LINE: why").</exception>
     public static IReadOnlyList<Ipv4LpmRule> ReadLpm4(string path) => Read(path, ParseLpm4);
 
     /// <summary>Reads an LPM IPv6 rule file.</summary>
@@ -114,7 +114,7 @@ public static class RuleFile
     }
 
     /// <summary>Parses rule lines; <paramref name="name"/> is the file name used in messages.</summary>
-    /// <exception cref="L3FwdArgumentException">A malformed line, or no rule.</exception>
+    /// <exception cref="L3FwdRuleFileException">A malformed line, or no rule.</exception>
     public static IReadOnlyList<T> Parse<T>(IEnumerable<string> lines, string name, Func<string[], string, T> parseRule)
     {
         ArgumentNullException.ThrowIfNull(lines);
@@ -129,15 +129,15 @@ public static class RuleFile
                 continue;
             if (line[0] != RouteLead)
             {
-                throw new L3FwdArgumentException(line[0] == AclLead
-                    ? $"{origin}: ACL rules ('{AclLead}') are not read by the lpm and em lookups; write routes as lines starting with '{RouteLead}'"
-                    : $"{origin}: a rule line starts with '{RouteLead}' (a comment with '{CommentLead}'), got '{Shorten(line)}'");
+                throw new L3FwdRuleFileException(name, number, line[0] == AclLead
+                    ? $"ACL rules ('{AclLead}') are not read by the lpm and em lookups; write routes as lines starting with '{RouteLead}'"
+                    : $"a rule line starts with '{RouteLead}' (a comment with '{CommentLead}'), got '{Shorten(line)}'");
             }
             string[] fields = line[1..].Split([' ', '\t', '\r'], StringSplitOptions.RemoveEmptyEntries);
             rules.Add(parseRule(fields, origin));
         }
         if (rules.Count == 0)
-            throw new L3FwdArgumentException($"{name}: no rules (lines starting with '{RouteLead}'); give at least one, or leave the option out for the default rules");
+            throw new L3FwdRuleFileException(name, $"no rules (lines starting with '{RouteLead}'); give at least one, or leave the option out for the default rules");
         return rules;
     }
 
@@ -247,7 +247,7 @@ public static class RuleFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            throw new L3FwdArgumentException($"{path}: cannot read the rule file: {e.Message}");
+            throw new L3FwdRuleFileException(path, $"cannot read the rule file: {e.Message}");
         }
         return Parse(lines, path, parseRule);
     }
@@ -298,7 +298,7 @@ public static class RuleFile
             ? (byte)proto
             : throw Error(origin, $"protocol '{text}' is not a number from 0 to 255 (17 or 0x11 is UDP, 6 TCP)");
 
-    private static L3FwdArgumentException Error(string origin, string why) => new($"{origin}: {why}");
+    private static L3FwdRuleFileException Error(string origin, string why) => L3FwdRuleFileException.At(origin, why);
 
     private static string Shorten(string line) => line.Length <= 40 ? line.TrimEnd('\r') : line[..40] + "...";
 

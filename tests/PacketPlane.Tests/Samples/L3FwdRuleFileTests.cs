@@ -113,8 +113,9 @@ public sealed class L3FwdRuleFileTests : IDisposable
             "em4" => () => RuleFile.ReadEm4(path),
             _ => () => RuleFile.ReadEm6(path),
         };
-        var e = Assert.Throws<L3FwdArgumentException>(read);
+        var e = Assert.Throws<L3FwdRuleFileException>(read);
         Assert.StartsWith($"{path}:{line}: ", e.Message);
+        Assert.Equal((path, int.Parse(line, System.Globalization.CultureInfo.InvariantCulture)), (e.FileName, e.Line));
         Assert.Contains(words, e.Message);
     }
 
@@ -122,10 +123,11 @@ public sealed class L3FwdRuleFileTests : IDisposable
     public void An_empty_or_comment_only_file_and_a_missing_file_are_errors_naming_the_file()
     {
         string empty = Write("empty.cfg", "# nothing here\n\n");
-        var e = Assert.Throws<L3FwdArgumentException>(() => RuleFile.ReadLpm4(empty));
+        var e = Assert.Throws<L3FwdRuleFileException>(() => RuleFile.ReadLpm4(empty));
+        Assert.Equal((empty, null), (e.FileName, e.Line));
         Assert.Equal($"{empty}: no rules (lines starting with 'R'); give at least one, or leave the option out for the default rules", e.Message);
         string missing = Path.Combine(_dir, "absent.cfg");
-        e = Assert.Throws<L3FwdArgumentException>(() => RuleFile.ReadEm6(missing));
+        e = Assert.Throws<L3FwdRuleFileException>(() => RuleFile.ReadEm6(missing));
         Assert.StartsWith($"{missing}: cannot read the rule file:", e.Message);
     }
 
