@@ -9,19 +9,19 @@ using PacketPlane.Samples.L3Fwd;
 // DPDK's l3fwd on PacketPlane:
 //   dotnet L3Fwd.dll <EAL args> -- -p PORTMASK --config="(port,queue,lcore)[,...]" [--lookup=lpm|em] [...]
 // Without arguments: a 10-second demo forwarding the bundled capture (data/l3fwd-demo.pcap, replayed forever by a
-// net_pcap port) into a net_null port; no root and no hugepages needed.
+// net_pcap port) into a net_null port; no root and no hugepages needed. `dotnet L3Fwd.dll --duration 2` runs it for 2 s.
 // Exit codes: 0 done, 1 EAL, port or teardown failure, 2 bad application arguments or rule files.
 GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
-if (args.Length == 0)
+if (Demo.IsDemo(args, out string? demoSeconds))
 {
-    string? demo = Demo.Arguments(out string[] demoArgs);
+    string? demo = Demo.Arguments(demoSeconds ?? "10", out string[] demoArgs);
     if (demo is not null)
     {
         Console.Error.WriteLine(demo);
         return 1;
     }
     args = demoArgs;
-    Console.WriteLine("No arguments: running the L3Fwd demo for 10 seconds, the same as");
+    Console.WriteLine($"{(demoSeconds is null ? "No arguments" : "Only --duration")}: running the L3Fwd demo for {demoSeconds ?? "10"} seconds, the same as");
     Console.WriteLine($"  dotnet L3Fwd.dll {string.Join(' ', args.Select(Demo.Quote))}");
     Console.WriteLine("(see --help for the options; stop early with Ctrl-C)\n");
 }
@@ -116,12 +116,28 @@ internal static class Demo
     public static string CapturePath => Path.Combine(AppContext.BaseDirectory, "data", "l3fwd-demo.pcap");
 
     /// <summary>
+    /// True for no arguments at all, or only <c>--duration SECONDS</c> (or <c>--duration=SECONDS</c>), which runs the
+    /// demo for that long; <paramref name="seconds"/> is then the value given, or null for none.
+    /// </summary>
+    public static bool IsDemo(string[] args, out string? seconds)
+    {
+        seconds = null;
+        if (args.Length == 0)
+            return true;
+        if (args.Length == 1 && args[0].StartsWith("--duration=", StringComparison.Ordinal))
+            seconds = args[0]["--duration=".Length..];
+        else if (args.Length == 2 && args[0] == "--duration")
+            seconds = args[1];
+        return seconds is not null;
+    }
+
+    /// <summary>
     /// The demo's command line: one lcore on the first CPU this process may use, the capture replayed by port 0
-    /// (net_pcap, infinite_rx=1), port 1 a net_null sink, routes to both, 10 seconds. Log level error keeps the
+    /// (net_pcap, infinite_rx=1), port 1 a net_null sink, routes to both, for <paramref name="seconds"/> (checked as --duration). Log level error keeps the
     /// output to l3fwd's own lines (memory falls back to 4 KiB pages silently; the pool line says which it got).
     /// Returns null, or why the demo cannot run.
     /// </summary>
-    public static string? Arguments(out string[] args)
+    public static string? Arguments(string seconds, out string[] args)
     {
         args = [];
         string capture = CapturePath;
@@ -134,7 +150,7 @@ internal static class Demo
         [
             "-l", $"{cpu}", "--log-level", "error",
             "--vdev", $"net_pcap0,rx_pcap={capture},infinite_rx=1", "--vdev", "net_null0",
-            "--", "-p", "0x3", $"--config=(0,0,{cpu})", "--duration", "10",
+            "--", "-p", "0x3", $"--config=(0,0,{cpu})", "--duration", seconds,
         ];
         return null;
     }
