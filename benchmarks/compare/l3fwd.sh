@@ -30,7 +30,22 @@
 #
 # Needs: dpdk, libdpdk-dev, dpdk-doc, pkg-config, make, cc (Debian); free 2 MiB hugepages; the .NET 10 SDK; root
 # (DPDK's telemetry socket under /var/run/dpdk). The machine is shared: figures are preliminary.
+#
+# Ends with one RESULT line per lookup, in benchmarks/compare's shared format (see common.sh):
+#   RESULT|workload|unit|DPDK|PacketPlane|ratio|DPDK cycles|PacketPlane cycles|alloc bytes/packet|GC collections|note
+# The allocation and GC figures are the worst over PacketPlane's runs, from L3Fwd's exit line (the same as TestPmd's).
 set -euo pipefail
+source "$(dirname "$0")/common.sh"
+# common.sh gains these with the all.sh summary; defined here too so the script stands alone until then.
+declare -F result >/dev/null || result() { local IFS='|'; echo "RESULT|$*"; }
+declare -F pp_alloc >/dev/null || pp_alloc() {
+    grep -ho 'Managed allocation on forwarding lcores: [0-9]* bytes ([0-9.]* bytes/packet)' "$@" 2>/dev/null \
+        | sed 's/.*(\([0-9.]*\) bytes\/packet)/\1/' | sort -g | tail -1 | grep . || echo n/a
+}
+declare -F pp_gc >/dev/null || pp_gc() {
+    grep -ho 'GC collections during the run: gen0=[0-9]* gen1=[0-9]* gen2=[0-9]*' "$@" 2>/dev/null \
+        | awk -F'[= ]' '{ print $7 + $9 + $11 }' | sort -n | tail -1 | grep . || echo n/a
+}
 
 ROUNDS=${ROUNDS:-5}
 SAMPLES=${SAMPLES:-8}
@@ -115,10 +130,12 @@ run() {
         || { kill -9 "$pid" 2>/dev/null; cat "$work/$side-$mode.log" >&2; exit 1; }
     kill -TERM "$pid" # not INT: a background job of a script starts with SIGINT ignored, and .NET keeps it so
     wait "$pid" || true
+    cat "$work/$side-$mode.log" >>"$work/$side-$mode.costs"
     tail -n +"$((SKIP + 1))" "$work/$side-$mode.samples" | median >"$work/$side-$mode.median"
 }
 
 echo "l3fwd, net_pcap0 (infinite_rx, $(basename "$capture")) -> net_null0, 1 lcore on CPU $CPU, ${ROUNDS} rounds x ${SAMPLES} s (+${SKIP} s warm-up), cpu ${mhz} MHz, load $(cut -d' ' -f1-3 /proc/loadavg)"
+results=()
 for mode in $MODES; do
     printf '\n%-6s %-5s %12s %12s %8s\n' round mode "DPDK Mpps" "PacketPlane" ratio
     : >"$work/dpdk-$mode.all"
@@ -135,5 +152,13 @@ for mode in $MODES; do
     dm=$(median <"$work/dpdk-$mode.all")
     om=$(median <"$work/ours-$mode.all")
     printf '%-6s %-5s %12s %12s %8s\n' median "$mode" "$dm" "$om" "$(awk -v a="$om" -v b="$dm" 'BEGIN { printf "%.2f", a / b }')"
-    printf '%-6s %-5s %12s %12s\n' cyc/pkt "$mode" "$(awk -v r="$dm" -v m="$mhz" 'BEGIN { printf "%.1f", m / r }')" "$(awk -v r="$om" -v m="$mhz" 'BEGIN { printf "%.1f", m / r }')"
+    dc=$(awk -v r="$dm" -v m="$mhz" 'BEGIN { printf "%.1f", m / r }')
+    oc=$(awk -v r="$om" -v m="$mhz" 'BEGIN { printf "%.1f", m / r }')
+    printf '%-6s %-5s %12s %12s\n' cyc/pkt "$mode" "$dc" "$oc"
+    results+=("$(result "l3fwd $mode, net_pcap (infinite_rx) -> net_null, 1 lcore (JIT)" Mpps "$dm" "$om" \
+        "$(awk -v a="$om" -v b="$dm" 'BEGIN { printf "%.2f", a / b }')" "$dc" "$oc" \
+        "$(pp_alloc "$work/ours-$mode.costs")" "$(pp_gc "$work/ours-$mode.costs")" \
+        "PacketPlane also checks IPv4 checksums and TTL; ${ROUNDS}x${SAMPLES} s, load $(cut -d' ' -f1 /proc/loadavg)")")
 done
+echo
+printf '%s\n' "${results[@]}"
