@@ -5,7 +5,7 @@ using Xunit;
 
 namespace PacketPlane.Tests;
 
-/// <summary>The README's minimal program, kept compiling and correct.</summary>
+/// <summary>The pool and ring half of the README's minimal program, without ports or an EAL (PackageConsumerTests runs the whole of it).</summary>
 public class ReadmeExampleTests
 {
     [Fact]

@@ -69,8 +69,7 @@ public sealed unsafe partial class Lpm4
         Vector128<uint> entries = Vector128.Create(
             tbl24[(uint)low] | (ulong)tbl24[low >> 32] << 32,
             tbl24[(uint)high] | (ulong)tbl24[high >> 32] << 32).AsUInt32();
-        Vector128<uint> validGroup = Vector128.Create(Lpm4Entry.ValidGroup);
-        if (Vector128.EqualsAny(entries & validGroup, validGroup))
+        if ((entries & Vector128.Create(Lpm4Entry.Group)) != Vector128<uint>.Zero)
             return FinishX4(entries, ips, missValue);
         Vector128<uint> valid = Vector128.Create(Lpm4Entry.Valid);
         return Vector128.ConditionalSelect(Vector128.Equals(entries & valid, valid),
@@ -98,8 +97,7 @@ public sealed unsafe partial class Lpm4
             return Vector256.Create(LookupX4(ips.GetLower(), missValue), LookupX4(ips.GetUpper(), missValue));
         Vector256<int> index = Vector256.ShiftRightLogical(ips, 8).AsInt32();
         Vector256<uint> entries = Avx2.GatherVector256((int*)_tbl24, index, sizeof(uint)).AsUInt32();
-        Vector256<uint> validGroup = Vector256.Create(Lpm4Entry.ValidGroup);
-        if (Vector256.EqualsAny(entries & validGroup, validGroup))
+        if ((entries & Vector256.Create(Lpm4Entry.Group)) != Vector256<uint>.Zero)
             return FinishX8(entries, ips, missValue);
         Vector256<uint> valid = Vector256.Create(Lpm4Entry.Valid);
         return Vector256.ConditionalSelect(Vector256.Equals(entries & valid, valid),
@@ -142,7 +140,7 @@ public sealed unsafe partial class Lpm4
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private uint Finish(uint entry, uint ip, uint missValue)
     {
-        if (Lpm4Entry.IsGroup(entry))
+        if (Lpm4Entry.IsGroupPointer(entry))
             entry = _tbl8[((entry & Lpm4Entry.NextHopMask) << 8) + (ip & 0xFF)];
         return Lpm4Entry.IsValid(entry) ? entry & Lpm4Entry.NextHopMask : missValue;
     }

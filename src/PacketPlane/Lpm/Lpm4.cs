@@ -125,7 +125,7 @@ public sealed unsafe partial class Lpm4 : IDisposable
     public bool Lookup(uint ip, out uint nextHop)
     {
         uint entry = _tbl24[ip >> 8];
-        if (Lpm4Entry.IsGroup(entry))
+        if (Lpm4Entry.IsGroupPointer(entry))
             entry = _tbl8[((entry & Lpm4Entry.NextHopMask) << 8) + (ip & 0xFF)];
         nextHop = entry & Lpm4Entry.NextHopMask;
         return (entry & Lpm4Entry.Valid) != 0;

@@ -29,6 +29,15 @@ internal static class Lpm4Entry
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsGroup(uint entry) => (entry & ValidGroup) == ValidGroup;
 
+    /// <summary>
+    /// The lookup's one-bit form of <see cref="IsGroup"/>: this table never leaves the group bit on anything but a
+    /// group pointer (a route's entry has it clear, an invalid entry is all zeros; rte_lpm instead clears only the
+    /// valid bit, so it must test both). One test instead of four instructions leaves more room in the CPU's
+    /// reorder window for independent lookups, which is what a lookup's speed depends on.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsGroupPointer(uint entry) => (entry & Group) != 0;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Depth(uint entry) => (int)(entry >> DepthShift);
 }

@@ -24,8 +24,9 @@ internal static class Lpm6Entry
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsValid(uint entry) => (entry & Valid) != 0;
 
+    /// <summary>True for a group pointer. Only pointers carry the extended bit (an invalid entry is all zeros), so one bit is tested.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool IsExtended(uint entry) => (entry & ValidExtended) == ValidExtended;
+    public static bool IsExtended(uint entry) => (entry & Extended) != 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Depth(uint entry) => (int)((entry >> DepthShift) & 0xFF);

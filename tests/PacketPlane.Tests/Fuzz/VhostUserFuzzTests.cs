@@ -18,8 +18,10 @@ namespace PacketPlane.Tests.Fuzz;
 /// whatever arrives, the backend refuses or serves it, never crashes, leaks no descriptor, and still answers a
 /// well-behaved frontend at the end. A real memfd rides along with streams that start with SET_MEM_TABLE so the
 /// region checks (sizes, offsets, overlap, larger than the file) are exercised with a mappable descriptor.
+/// It counts the process's open descriptors, so it runs in the serial EAL collection: a test running beside it
+/// would open and close descriptors of its own.
 /// </summary>
-[Collection(LcoreIdentity.Collection)]
+[Collection(PacketPlane.Tests.Eal.EalCollection.Name)]
 public sealed class VhostUserFuzzTests(ITestOutputHelper output)
 {
     [Fact]

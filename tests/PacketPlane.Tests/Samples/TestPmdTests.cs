@@ -87,7 +87,8 @@ public sealed class TestPmdForwardingTests : IDisposable
         Assert.Equal(0ul, r.Ports[0].TxDropped + r.Ports[1].TxDropped);
         Assert.Equal(0, r.AllocatedBytes);
         string text = output.ToString();
-        Assert.Contains("---------------------- Forward statistics for port 0  ----------------------", text);
+        // Port ids are process-wide and other tests create ports too, so the heading carries whatever id port 0 got.
+        Assert.Contains($"---------------------- Forward statistics for port {ports[0].PortId,-2} ----------------------", text);
         Assert.Contains("+++++++++++++++ Accumulated forward statistics for all ports+++++++++++++++", text);
         Assert.Contains("CPU cycles/packet=", text);
         Assert.Contains("Mpps", text);
@@ -127,7 +128,7 @@ public sealed class TestPmdForwardingTests : IDisposable
             };
             MacAddress port1Mac = ports[1].MacAddress;
             MbufPool pool;
-            using (var app = new TestPmdApp(TestPmdOptions.Parse([$"--forward-mode={mode}", "--no-flush-rx", "--eth-peer=1,02:00:00:00:00:77"]), ports, [1], TextWriter.Null))
+            using (var app = new TestPmdApp(TestPmdOptions.Parse([$"--forward-mode={mode}", "--no-flush-rx", $"--eth-peer={ports[1].PortId},02:00:00:00:00:77"]), ports, [1], TextWriter.Null))
             {
                 pool = app.Pool;
                 RunResult r = Run(app, () => app.Streams.Sum(s => s.TxPackets) >= frames.Length);
@@ -186,7 +187,8 @@ public sealed class TestPmdForwardingTests : IDisposable
             Assert.Equal(PacketType.L2Ether | PacketType.L3Ipv4 | PacketType.L4Udp, PacketParser.Parse(rec.Data));
             var eth = new EthernetHeader(rec.Data);
             Assert.Equal(mac0, eth.Source);
-            Assert.Equal(MacAddress.Parse("02:00:00:00:00:00"), eth.Destination); // testpmd's default peer of port 0
+            // testpmd's default peer of port N is 02:00:00:00:00:N (N is whatever id this process gave the port).
+            Assert.Equal(MacAddress.Parse($"02:00:00:00:00:{ports[0].PortId & 0xFF:x2}"), eth.Destination);
             var ip = new Ipv4Header(eth.Payload);
             Assert.True(ip.IsValid);
             Assert.True(ip.IsChecksumValid);

@@ -58,8 +58,12 @@ public class LoggingEventTests
         string savedRoot = Hugepages.SysfsRoot;
         FieldInfo warned = typeof(MemoryRegion).GetField("s_smallPageWarningGiven", BindingFlags.NonPublic | BindingFlags.Static)!;
         object? savedWarned = warned.GetValue(null);
+        bool savedAuto = MemoryRegion.AutoUsesSmallPages;
         try
         {
+            // The unit-test module makes Auto mean small pages (so it never takes hugepages from the integration
+            // tests); this test is about Auto looking for hugepages and falling back, so it turns that off.
+            MemoryRegion.AutoUsesSmallPages = false;
             Hugepages.SysfsRoot = fakeSys; // a sysfs with no hugepages at all
             warned.SetValue(null, 0);
             using PacketPlane.Eal eal = PacketPlane.Eal.Init(new EalOptions { LoggerFactory = logs });
@@ -69,6 +73,7 @@ public class LoggingEventTests
         finally
         {
             Hugepages.SysfsRoot = savedRoot;
+            MemoryRegion.AutoUsesSmallPages = savedAuto;
             warned.SetValue(null, savedWarned);
             Directory.Delete(fakeSys, true);
         }
