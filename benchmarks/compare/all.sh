@@ -94,7 +94,7 @@ if ((QUICK)); then
     step testpmd-aot  300 env PP_AOT=1 ROUNDS=3 DURATION=6 SKIP=2 benchmarks/compare/testpmd_null.sh
     step l2fwd        300 env ROUNDS=3 DURATION=6 SKIP=2 benchmarks/compare/l2fwd.sh
     step l2fwd-aot    300 env PP_AOT=1 ROUNDS=3 DURATION=6 SKIP=2 benchmarks/compare/l2fwd.sh
-    L3FWD_ENV=(ROUNDS=2 DURATION=6)
+    L3FWD_ENV=(ROUNDS=2 SAMPLES=5)   # l3fwd.sh: SAMPLES seconds measured per run after its SKIP warm-up
     step af_xdp       300 env ROUNDS=1 DURATION=10 benchmarks/compare/af_xdp_fwd.sh
     step af_packet    300 env ROUNDS=1 DURATION=10 benchmarks/compare/af_packet_fwd.sh
     step virtio_user  300 env ROUNDS=1 DURATION=10 benchmarks/compare/virtio_user.sh
@@ -108,7 +108,7 @@ else
     step testpmd-aot  600 env PP_AOT=1 ROUNDS=3 DURATION=10 benchmarks/compare/testpmd_null.sh
     step l2fwd        600 env ROUNDS=5 DURATION=10 benchmarks/compare/l2fwd.sh
     step l2fwd-aot    600 env PP_AOT=1 ROUNDS=3 DURATION=10 benchmarks/compare/l2fwd.sh
-    L3FWD_ENV=(ROUNDS=3 DURATION=10)
+    L3FWD_ENV=(ROUNDS=3 SAMPLES=8)
     step af_xdp       600 env ROUNDS=3 DURATION=20 benchmarks/compare/af_xdp_fwd.sh
     step af_packet    600 env ROUNDS=3 DURATION=15 benchmarks/compare/af_packet_fwd.sh
     step virtio_user  900 env ROUNDS=2 DURATION=10 benchmarks/compare/virtio_user.sh
@@ -117,7 +117,7 @@ else
     step ring         900 env ROUNDS=3 benchmarks/compare/ring_perf.sh
     step lpm          900 env ROUNDS=2 benchmarks/compare/lpm_perf.sh
 fi
-# L3Fwd (LPM and EM) comes from its own script; it reports the same RESULT lines.
+# L3Fwd (LPM and EM) comes from its own script (samples/L3Fwd's branch); it reports the same RESULT lines.
 if wanted l3fwd; then
     if [[ -x benchmarks/compare/l3fwd.sh ]]; then
         step l3fwd 1200 env "${L3FWD_ENV[@]}" benchmarks/compare/l3fwd.sh
