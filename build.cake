@@ -50,7 +50,7 @@ Task("Bench")
 // Side by side with DPDK on this machine (root): benchmarks/compare/all.sh installs Debian's DPDK packages if
 // missing, builds DPDK's examples in a scratch folder, runs every workload alternately for DPDK and PacketPlane
 // and writes artifacts/compare/<time>/summary.md (table.md: the table alone, for benchmarks/README.md).
-// `--quick=true` for the ~15-minute run, `--only="l2fwd testpmd"` or `--skip="mempool"` for a subset.
+// `--quick=true` for the ~17-minute run, `--only="l2fwd testpmd"` or `--skip="mempool"` for a subset.
 // About an hour in full.
 var quick = Argument("quick", false);
 var only = Argument("only", "");

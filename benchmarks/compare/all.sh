@@ -2,7 +2,7 @@
 # Every side-by-side comparison with DPDK, one after the other on this machine, and one table at the end.
 #
 #   benchmarks/compare/all.sh            # full run, about an hour on 2 vCPUs (DPDK's mempool autotest alone ~25 min)
-#   QUICK=1 benchmarks/compare/all.sh    # fewer, shorter rounds, no mempool autotest: ~15 minutes
+#   QUICK=1 benchmarks/compare/all.sh    # fewer, shorter rounds, no mempool autotest: ~17 minutes
 #   ONLY="testpmd l2fwd" benchmarks/compare/all.sh   # a subset (names as in the step list below)
 #   SKIP="mempool hash" benchmarks/compare/all.sh    # everything but these
 #
