@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side by side: DPDK 22.11 `dpdk-test mempool_perf_autotest` against PacketPlane's equivalent
 # (Perf/MempoolPerf.cs: one lcore, n_keep objects got in bulks of n_get_bulk and put back in bulks of
-# n_put_bulk, pool of lcores*(128+512)-1 objects, cache 512 or none). DPDK's autotest runs ~24 minutes
+# n_put_bulk, pool of lcores*(128+512)-1 objects, cache 512 or none). DPDK's autotest runs ~70 minutes
 # (5 s per case over every pool type and core count); this script keeps only the one-core cases it shares
 # with ours and prints rate (objects/s) and cycles per object, with the ratio PacketPlane/DPDK in cycles.
 #   usage: benchmarks/compare/mempool_perf.sh [SECONDS_PER_CASE]
