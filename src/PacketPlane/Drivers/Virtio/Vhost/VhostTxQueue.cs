@@ -141,6 +141,10 @@ internal sealed unsafe class VhostTxQueue : TxQueue
         GuestMemory mem = v.Memory!;
         int hdr = v.HeaderSize;
         int taken = 0;
+        // The burst turns used at once: every used descriptor but the burst's first is written (flags too) as we
+        // go, and the first one's flags last. The driver reads used descriptors in ring order, so it sees nothing
+        // until then, and does not pull the cache lines we are still writing back and forth packet by packet.
+        var burst = new UsedBurst();
         for (; taken < n; taken++)
         {
             Mbuf* m = mbufs[taken];
@@ -175,9 +179,9 @@ internal sealed unsafe class VhostTxQueue : TxQueue
                 for (int b = 0; b < buffers; b++)
                 {
                     ring.ConsumeAvail(_bufDescs[b]);
-                    ring.MarkUsed(_bufId[b], 0, _bufDescs[b], written: false);
+                    burst.Add(ref ring, _bufId[b], 0, _bufDescs[b], written: false);
                 }
-                ring.MarkUsed(ring.Descriptors[ring.LastAvail].Id, 0, 1, written: false);
+                burst.Add(ref ring, ring.Descriptors[ring.LastAvail].Id, 0, 1, written: false);
                 ring.ConsumeAvail(1);
                 taken--;
                 continue;
@@ -193,35 +197,51 @@ internal sealed unsafe class VhostTxQueue : TxQueue
             }
             _bufSegStart[buffers] = _segs.Count;
             WritePacket(m, hdr, buffers, v.MergeRxBuffers);
-            PublishPacket(ref ring, buffers);
+            for (int b = 0; b < buffers; b++)
+            {
+                ring.ConsumeAvail(_bufDescs[b]);
+                burst.Add(ref ring, _bufId[b], _bufCapacity[b], _bufDescs[b], written: true);
+            }
             bytes += m->PktLen;
         }
+        burst.Publish(ref ring);
         if (ring.CallNeeded())
             EventFd.Signal(v.CallFd);
         return taken;
     }
 
-    // 5.1.6.4: the driver must see all buffers of a packet used together, so every used descriptor is written
-    // first and the first buffer's flags are published last.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void PublishPacket(ref DevicePackedRing ring, int buffers)
+    /// <summary>
+    /// Used descriptors of one packed-ring burst, made visible together: the first one's flags are held back and
+    /// stored after all the others (DPDK's shadow used ring does the same). That also keeps 5.1.6.4's rule that the
+    /// driver sees every buffer of a merged packet used together.
+    /// </summary>
+    private struct UsedBurst
     {
-        ushort firstPos = 0, firstFlags = 0;
-        for (int b = 0; b < buffers; b++)
+        private ushort _firstPos;
+        private ushort _firstFlags;
+        private bool _pending;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add(ref DevicePackedRing ring, ushort id, uint len, int descs, bool written)
         {
-            ring.ConsumeAvail(_bufDescs[b]);
-            ushort pos = ring.WriteUsed(_bufId[b], _bufCapacity[b], _bufDescs[b], written: true, out ushort flags);
-            if (b == 0)
-            {
-                firstPos = pos;
-                firstFlags = flags;
-            }
-            else
+            ushort pos = ring.WriteUsed(id, len, descs, written, out ushort flags);
+            if (_pending)
             {
                 ring.PublishUsed(pos, flags);
+                return;
             }
+            _firstPos = pos;
+            _firstFlags = flags;
+            _pending = true;
         }
-        ring.PublishUsed(firstPos, firstFlags);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Publish(ref DevicePackedRing ring)
+        {
+            if (_pending)
+                ring.PublishUsed(_firstPos, _firstFlags);
+            _pending = false;
+        }
     }
 
     /// <summary>
