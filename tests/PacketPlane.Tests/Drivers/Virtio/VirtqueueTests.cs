@@ -93,6 +93,7 @@ public sealed class VirtqueueTests : IDisposable
                     driver.AddBuffer(0x1000UL * (ulong)next, 150, VringFlags.VRING_DESC_F_WRITE, (nint)next);
                 next++;
             }
+            driver.Publish();
             for (int i = 0; i < 5 && device.IsAvailable(); i++)
             {
                 int count = ChainLength(device.LastAvail);
@@ -140,6 +141,7 @@ public sealed class VirtqueueTests : IDisposable
         driver.Init(_packed, inOrder: true);
         for (int i = 1; i <= 4; i++)
             driver.AddBuffer((ulong)i * 0x100, 300, VringFlags.VRING_DESC_F_WRITE, i);
+        driver.Publish();
         // 2.8.17: the device writes one used descriptor at the first position, with the id of the last buffer (3).
         nint d = _packed.Desc;
         Marshal.WriteInt32(d + 8, 55);
@@ -221,6 +223,35 @@ public sealed class VirtqueueTests : IDisposable
         driver.Dispose();
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Packed_burst_turns_available_all_at_once_when_published(bool chainFirst)
+    {
+        var driver = new PackedDriverRing();
+        driver.Init(_packed, inOrder: false);
+        var device = new DevicePackedRing();
+        device.Init(_packed.Desc, _packed.Driver, _packed.Device, Size, eventIdx: false, baseIndex: 1 << 15);
+        if (chainFirst)
+            driver.AddChain([0x2000UL, 0x3000UL], [12, 200], 0, 1);
+        else
+            driver.AddBuffer(0x1000, 64, 0, 1);
+        driver.AddBuffer(0x4000, 64, 0, 2);
+        driver.AddBuffer(0x5000, 64, 0, 3);
+        // Until Publish the device must not start on the burst: its first head is held back, so the device does not
+        // chase the driver descriptor by descriptor.
+        Assert.False(device.IsAvailable());
+        driver.Publish();
+        Assert.True(device.IsAvailable());
+        int descriptors = chainFirst ? 4 : 3;
+        for (int i = 0; i < descriptors; i++)
+            Assert.True(device.IsAvailableAt(i), $"descriptor {i} of the burst is not available after Publish");
+        Assert.False(device.IsAvailableAt(descriptors));
+        driver.Publish();                               // nothing pending: no effect
+        Assert.False(device.IsAvailableAt(descriptors));
+        driver.Dispose();
+    }
+
     [Fact]
     public void Packed_kicks_and_calls_follow_the_event_suppression_structures()
     {
@@ -230,17 +261,21 @@ public sealed class VirtqueueTests : IDisposable
         var device = new DevicePackedRing();
         device.Init(_packed.Desc, _packed.Driver, _packed.Device, Size, eventIdx: true, baseIndex: 1 << 15);
         driver.AddBuffer(0x100, 64, 0, 1);
+        driver.Publish();
         Assert.True(driver.KickNeeded());             // RING_EVENT_FLAGS_ENABLE (0)
         device.SuppressKicks();                        // DISABLE
         driver.AddBuffer(0x200, 64, 0, 2);
+        driver.Publish();
         Assert.False(driver.KickNeeded());
         // DESC mode: notify once position 4 (wrap counter 1) is made available.
         Marshal.WriteInt16(_packed.Device, unchecked((short)(4 | 0x8000)));
         Marshal.WriteInt16(_packed.Device + 2, (short)VringFlags.VRING_PACKED_EVENT_FLAG_DESC);
         driver.AddBuffer(0x300, 64, 0, 3);              // position 2
+        driver.Publish();
         Assert.False(driver.KickNeeded());
         driver.AddBuffer(0x400, 64, 0, 4);              // 3
         driver.AddBuffer(0x500, 64, 0, 5);              // 4
+        driver.Publish();
         Assert.True(driver.KickNeeded());
 
         device.ConsumeAvail(1);

@@ -30,6 +30,9 @@ internal unsafe struct PackedDriverRing : IDriverRing
     private int _free;
     private int _outstanding;
     private ushort _addedSinceKick;
+    private bool _headPending;          // the first buffer added since the last Publish, not yet available
+    private ushort _pendingPos;
+    private ushort _pendingFlags;
 
     private ushort* _freeIds;     // stack of free buffer ids (without IN_ORDER)
     private int _freeIdCount;
@@ -70,6 +73,7 @@ internal unsafe struct PackedDriverRing : IDriverRing
         _outstanding = 0;
         _nextAvail = _nextUsed = 0;
         _availWrap = _usedWrap = true;            // 2.8.1: both wrap counters start at 1
+        _headPending = false;
     }
 
     public void SetEventIdx(bool eventIdx) => _eventIdx = eventIdx;
@@ -86,9 +90,7 @@ internal unsafe struct PackedDriverRing : IDriverRing
         ushort availFlags = (ushort)(flags | AvailFlags(_availWrap));
         Advance(ref _nextAvail, ref _availWrap, 1);
         Record(id, 1, len, token);
-        // Release: address, length and id are visible before the descriptor turns available; pairs with the
-        // device's acquire load of the flags (DevicePackedRing.PeekAvailable).
-        Volatile.Write(ref d->Flags, availFlags);
+        MakeAvailable(pos, availFlags);
         return id;
     }
 
@@ -113,9 +115,8 @@ internal unsafe struct PackedDriverRing : IDriverRing
             Advance(ref _nextAvail, ref _availWrap, 1);
         }
         Record(id, (ushort)count, total, token);
-        // 2.8.6: the head turns available last, so the device never sees a partial chain. Release pairs with the
-        // device's acquire load of the head's flags.
-        Volatile.Write(ref _desc[headPos].Flags, headFlags);
+        // 2.8.6: the head turns available last, so the device never sees a partial chain.
+        MakeAvailable(headPos, headFlags);
         return id;
     }
 
@@ -148,9 +149,36 @@ internal unsafe struct PackedDriverRing : IDriverRing
         pos = (ushort)next;
     }
 
-    /// <summary>Nothing to do: each descriptor turned available when its flags were stored.</summary>
+    /// <summary>
+    /// Makes the buffer whose head is at <paramref name="pos"/> available, except the first one since the last
+    /// <see cref="Publish"/>, whose flags wait for it. The device walks the ring in order and stops at the first
+    /// descriptor that is not available, so holding back the burst's first head holds back the whole burst: the
+    /// device then sees it all at once instead of chasing the driver descriptor by descriptor, with the cache
+    /// line of the descriptor being written moving between the two cores for every packet.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void MakeAvailable(ushort pos, ushort flags)
+    {
+        if (!_headPending)
+        {
+            _headPending = true;
+            _pendingPos = pos;
+            _pendingFlags = flags;
+            return;
+        }
+        // Release: address, length and id are visible before the descriptor turns available; pairs with the
+        // device's acquire load of the flags (DevicePackedRing.PeekAvailable).
+        Volatile.Write(ref _desc[pos].Flags, flags);
+    }
+
+    /// <summary>Makes the burst available: the first head's flags, stored last (release), after every other descriptor of it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Publish()
     {
+        if (!_headPending)
+            return;
+        _headPending = false;
+        Volatile.Write(ref _desc[_pendingPos].Flags, _pendingFlags);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
