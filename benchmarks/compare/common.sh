@@ -18,6 +18,11 @@ dpdk_tsc_hz() {
 }
 
 # TSC frequency in MHz as /proc/cpuinfo gives it (what rte_get_tsc_hz reports on these VMs, invariant TSC).
+# mean_pps LOG COUNTER: mean of testpmd's per-second COUNTER ("Rx-pps" or "Tx-pps") figures in LOG, skipping the
+# first 2 (ramp-up)
+mean_pps() {
+    grep -o "$2: *[0-9]*" "$1" | awk '{print $2}' | tail -n +3 | awk '{s+=$1; n++} END {if (n) printf "%.0f", s/n; else print 0}'
+}
 tsc_mhz() { awk -F: '/^cpu MHz/ { printf "%.0f", $2; exit }' /proc/cpuinfo; }
 
 build_benchmarks() {

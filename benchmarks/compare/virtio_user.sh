@@ -23,12 +23,8 @@ WORK=$(mktemp -d /tmp/ppvirtio.XXXXXX)
 SOCK=$WORK/vhost.sock
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-MHZ=$(awk -F: '/cpu MHz/ {print $2; exit}' /proc/cpuinfo)
+MHZ=$(tsc_mhz)
 
-# mean of the per-second figures in column $2 ("Rx-pps" or "Tx-pps") of log $1, skipping the first 2 (ramp-up)
-mean_pps() {
-    grep -o "$2: *[0-9]*" "$1" | awk '{print $2}' | tail -n +3 | awk '{s+=$1; n++} END {if (n) printf "%.0f", s/n; else print 0}'
-}
 
 # run_case NAME PEER_MODE FRONTEND_KIND FRONTEND_MODE COUNTER
 run_case() {

@@ -20,11 +20,8 @@ WORK=$(mktemp -d /tmp/ppvhost.XXXXXX)
 SOCK=$WORK/vhost.sock
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-MHZ=$(awk -F: '/cpu MHz/ {print $2; exit}' /proc/cpuinfo)
+MHZ=$(tsc_mhz)
 
-mean_pps() {
-    grep -o "$2: *[0-9]*" "$1" | awk '{print $2}' | tail -n +3 | awk '{s+=$1; n++} END {if (n) printf "%.0f", s/n; else print 0}'
-}
 
 # run_case NAME BACKEND_KIND BACKEND_MODE FRONTEND_MODE COUNTER
 run_case() {
