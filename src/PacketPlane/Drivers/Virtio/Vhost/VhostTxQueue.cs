@@ -1,10 +1,10 @@
 using System;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using PacketPlane.Drivers.Virtio.Spec;
 using PacketPlane.Drivers.Virtio.VhostUser;
 using PacketPlane.Drivers.Virtio.Virtqueue;
 using PacketPlane.Ethdev.Driver;
+using PacketPlane.Internal;
 using PacketPlane.Memory;
 
 namespace PacketPlane.Drivers.Virtio.Vhost;
@@ -290,32 +290,6 @@ internal sealed unsafe class VhostTxQueue : TxQueue
             Unsafe.WriteUnaligned(p + 8, (ushort)0);
     }
 
-    /// <summary>
-    /// Copies a frame-sized block with at most four 32-byte loads and stores (overlapping at the tail) instead of a
-    /// call into the general memmove: most frames are small, and the call and its size dispatch cost more than
-    /// the copy.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopySmall(byte* dst, byte* src, uint len)
-    {
-        if (Vector256.IsHardwareAccelerated && len >= 32 && len <= 128)
-        {
-            Vector256<byte> a = Vector256.Load(src);
-            Vector256<byte> d = Vector256.Load(src + len - 32);
-            if (len > 64)
-            {
-                Vector256<byte> b = Vector256.Load(src + 32);
-                Vector256<byte> c = Vector256.Load(src + len - 64);
-                b.Store(dst + 32);
-                c.Store(dst + len - 64);
-            }
-            a.Store(dst);
-            d.Store(dst + len - 32);
-            return;
-        }
-        Unsafe.CopyBlockUnaligned(dst, src, len);
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CopyOut(byte* src, uint len, ref int seg, ref uint segOff, ref int buffer, ref uint written)
     {
@@ -335,7 +309,8 @@ internal sealed unsafe class VhostTxQueue : TxQueue
                 continue;
             }
             uint chunk = Math.Min(room, len);
-            CopySmall(_segs.Ptr[seg] + segOff, src, chunk);
+            // 32-byte moves inline instead of a memmove call, whose dispatch cost more than a frame-sized copy.
+            BulkCopy.Forward(_segs.Ptr[seg] + segOff, src, chunk);
             segOff += chunk;
             written += chunk;
             src += chunk;
