@@ -5,15 +5,29 @@
 # (5 s per case over every pool type and core count); this script keeps only the one-core cases it shares
 # with ours and prints rate (objects/s) and cycles per object, with the ratio PacketPlane/DPDK in cycles.
 #   usage: benchmarks/compare/mempool_perf.sh [SECONDS_PER_CASE]
+# Knobs: MAIN_LCORE=1 runs both sides' one-core cases on CPU 1 (dpdk-test --main-lcore 1), leaving CPU 0 to other
+# work during the 70 minutes; both sides still get lcores 0-1, because DPDK's cached pool needs two lcores' worth of
+# objects. KEEP_LOGS=DIR keeps the raw outputs (pp.1, dpdk, pp.2) in DIR.
 source "$(dirname "$0")/common.sh"
 SECONDS_PER_CASE="${1:-5}"
 need dpdk-test "apt-get install dpdk"
 build_benchmarks
 export PP_TSC_HZ="$(dpdk_tsc_hz)"
+dpdk_main=()
+if [[ -n "${MAIN_LCORE:-}" ]]; then
+    dpdk_main=(--main-lcore "$MAIN_LCORE")
+    export PP_MAIN_LCORE="$MAIN_LCORE"
+fi
 out="$(mktemp -d)"
-dotnet "$BENCH_DLL" mempool_perf "$SECONDS_PER_CASE" >"$out/pp.1" 2>&1
-echo mempool_perf_autotest | dpdk-test --no-pci --in-memory -l 0-1 --log-level=lib.eal:error >"$out/dpdk" 2>&1
-dotnet "$BENCH_DLL" mempool_perf "$SECONDS_PER_CASE" >"$out/pp.2" 2>&1
+# Run from a private copy so that a rebuild of the tree during DPDK's 70 minutes cannot change our second round.
+cp -r "$(dirname "$BENCH_DLL")" "$out/bench"
+bench="$out/bench/$(basename "$BENCH_DLL")"
+dotnet "$bench" mempool_perf "$SECONDS_PER_CASE" >"$out/pp.1" 2>&1
+echo mempool_perf_autotest | dpdk-test --no-pci --in-memory -l 0-1 "${dpdk_main[@]}" --log-level=lib.eal:error >"$out/dpdk" 2>&1
+dotnet "$bench" mempool_perf "$SECONDS_PER_CASE" >"$out/pp.2" 2>&1
+if [[ -n "${KEEP_LOGS:-}" ]]; then
+    mkdir -p "$KEEP_LOGS" && cp "$out/pp.1" "$out/dpdk" "$out/pp.2" "$KEEP_LOGS/"
+fi
 echo "mempool_perf: $(machine_line) | TSC ${PP_TSC_HZ} Hz | PacketPlane before and after DPDK, median"
 python3 - "$out" "$PP_TSC_HZ" <<'PY'
 import re, statistics, sys
