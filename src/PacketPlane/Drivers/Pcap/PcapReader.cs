@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using PacketPlane.Ethdev;
@@ -48,6 +49,20 @@ internal sealed unsafe class PcapReader : IDisposable
     private int _valid;
     private int _pos;
     private long _bufferFileOffset;
+    private bool _headersNative;
+
+    /// <summary>
+    /// What each 16-byte record header of a loaded file becomes once the file has been checked: native byte order,
+    /// the timestamp already in nanoseconds. The replay loop then reads two fields instead of swapping and scaling
+    /// four per packet (perf put the record parse at a quarter of net_pcap's receive cost in L3Fwd's demo).
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential, Size = PcapFormat.RecordHeaderLength)]
+    private struct NativeRecordHeader
+    {
+        public ulong TimestampNs;
+        public uint CapturedLength;
+        public uint OriginalLength;
+    }
 
     private PcapReader(string path, SafeFileHandle file, PcapFormat format, bool whole)
     {
@@ -95,6 +110,8 @@ internal sealed unsafe class PcapReader : IDisposable
             reader.Rewind();
             reader.Validate(what);
             reader.Rewind();
+            if (loadWhole)
+                reader.RewriteHeadersNative();
             return reader;
         }
         catch
@@ -137,6 +154,16 @@ internal sealed unsafe class PcapReader : IDisposable
     /// <summary>Reads the next record. Allocation-free; never throws.</summary>
     public PcapReadStatus Next(out PcapRecord record)
     {
+        if (_headersNative)
+        {
+            if (_pos >= _valid)
+            {
+                record = default;
+                return PcapReadStatus.End;
+            }
+            record = NextLoaded();
+            return PcapReadStatus.Ok;
+        }
         record = default;
         if (_valid - _pos < PcapFormat.RecordHeaderLength)
         {
@@ -162,6 +189,37 @@ internal sealed unsafe class PcapReader : IDisposable
         record = new PcapRecord(_buffer + _pos + PcapFormat.RecordHeaderLength, captured, original, timestamp);
         _pos += PcapFormat.RecordHeaderLength + (int)captured;
         return PcapReadStatus.Ok;
+    }
+
+    /// <summary>
+    /// The next record of a loaded file (<see cref="IsLoaded"/>), going back to the first after the last: the
+    /// infinite_rx replay. Only for a file with at least one record (<see cref="RecordCount"/>); every record was
+    /// checked at open and the copy in memory cannot change, so there is nothing left to fail.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public PcapRecord NextLoaded()
+    {
+        if (_pos >= _valid)
+            _pos = 0;
+        NativeRecordHeader* header = (NativeRecordHeader*)(_buffer + _pos);
+        _pos += PcapFormat.RecordHeaderLength + (int)header->CapturedLength;
+        return new PcapRecord((byte*)(header + 1), header->CapturedLength, header->OriginalLength, header->TimestampNs);
+    }
+
+    /// <summary>Rewrites every record header of the loaded, validated file in place as a <see cref="NativeRecordHeader"/>.</summary>
+    private void RewriteHeadersNative()
+    {
+        for (int pos = 0; pos < _valid;)
+        {
+            Format.ReadRecordHeader(new ReadOnlySpan<byte>(_buffer + pos, PcapFormat.RecordHeaderLength),
+                out ulong timestamp, out uint captured, out uint original);
+            NativeRecordHeader* header = (NativeRecordHeader*)(_buffer + pos);
+            header->TimestampNs = timestamp;
+            header->CapturedLength = captured;
+            header->OriginalLength = original;
+            pos += PcapFormat.RecordHeaderLength + (int)captured;
+        }
+        _headersNative = true;
     }
 
     /// <summary>Frees the buffer and closes the file.</summary>

@@ -148,6 +148,83 @@ public sealed class PcapDriverTests : IDisposable
         Assert.Equal(500u, records[0].OriginalLength);
     }
 
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void Infinite_rx_replays_every_format_and_byte_order_with_timestamps(bool nanosecond, bool bigEndian)
+    {
+        // The replay reads record headers that were rewritten in native order at open: the data, lengths and
+        // timestamps must come out as the plain reader gives them, on every lap.
+        string path = NewPath("inffmt");
+        PcapTestRecord[] records =
+        [
+            new(PcapFiles.Frame(60, 1), 1_700_000_000_123_456_789),
+            new(PcapFiles.Frame(1514, 2), 1_700_000_001_000_000_001),
+            new(PcapFiles.Frame(17, 3), 5_000),
+        ];
+        PcapFiles.Write(path, records, nanosecond, bigEndian);
+        using MbufPool pool = MbufPool.Create("pcap_inffmt", 256, cacheSize: 0);
+        using EthDev port = StartPort($"net_pcap_if{(nanosecond ? 1 : 0)}{(bigEndian ? 1 : 0)},rx_pcap={path},infinite_rx=1", pool);
+        var burst = new Packet[7];
+        for (int round = 0; round < 5; round++)
+        {
+            Assert.Equal(7, port.RxBurst(0, burst));
+            for (int i = 0; i < 7; i++)
+            {
+                PcapTestRecord expected = records[(round * 7 + i) % 3];
+                Assert.Equal(expected.Data, burst[i].Data.ToArray());
+                Assert.Equal(nanosecond ? expected.TimestampNs : expected.TimestampNs / 1000 * 1000, burst[i].Timestamp);
+            }
+            Packet.FreeBulk(burst);
+        }
+        Assert.Equal((ulong)(5 * 7), port.GetStats().InPackets);
+        Assert.Equal((ulong)Enumerable.Range(0, 35).Sum(i => records[i % 3].Data.Length), port.GetStats().InBytes);
+        port.Close();
+        Assert.Equal(0, pool.InUse);
+    }
+
+    [Fact]
+    public void Infinite_rx_skips_oversized_records_without_scatter_and_retries_a_chain_it_has_no_buffers_for()
+    {
+        string path = NewPath("infbig");
+        PcapTestRecord[] records = [new(PcapFiles.Frame(100, 1), 1), new(PcapFiles.Frame(5000, 2), 2), new(PcapFiles.Frame(70, 3), 3)];
+        PcapFiles.Write(path, records, snapLength: 262144);
+        using (MbufPool pool = MbufPool.Create("pcap_infbig1", 64, cacheSize: 0))
+        using (EthDev port = StartPort($"net_pcap_ib1,rx_pcap={path},infinite_rx=1", pool))
+        {
+            var burst = new Packet[4];
+            // A burst reads at most 4 records: 100, (5000 skipped), 70, 100.
+            Assert.Equal(3, port.RxBurst(0, burst));
+            Assert.Equal([100, 70, 100], burst.Take(3).Select(p => p.Length));
+            Assert.Equal(1ul, port.GetStats().InErrors);
+            Packet.FreeBulk(burst.AsSpan(0, 3));
+        }
+        // Six buffers, bursts of four: the 5000-byte record needs three buffers (2048-byte data room).
+        using (MbufPool pool = MbufPool.Create("pcap_infbig2", 6, cacheSize: 0))
+        using (EthDev port = StartPort($"net_pcap_ib2,rx_pcap={path},infinite_rx=1", pool, new EthConf { RxOffloads = RxOffloads.Scatter }))
+        {
+            var burst = new Packet[4];
+            Assert.Equal(4, port.RxBurst(0, burst));             // 100, 5000 (3 segments), 70, 100: all six buffers
+            Assert.Equal([100, 5000, 70, 100], burst.Select(p => p.Length));
+            Packet.FreeBulk(burst);
+            Assert.Equal(3, port.RxBurst(0, burst));             // 5000, 70, 100; the next 5000 finds no buffers
+            Assert.Equal([5000, 70, 100], burst.Take(3).Select(p => p.Length));
+            Assert.Equal(1ul, port.GetStats().RxNoMbuf);
+            Packet.FreeBulk(burst.AsSpan(0, 3));
+            Assert.Equal(3, port.RxBurst(0, burst));             // the record left behind comes first: nothing lost
+            Assert.Equal(5000, burst[0].Length);
+            byte[] copy = new byte[5000];
+            Assert.Equal(5000, burst[0].CopyTo(copy));
+            Assert.Equal(records[1].Data, copy);
+            Assert.Equal(2ul, port.GetStats().RxNoMbuf);
+            Packet.FreeBulk(burst.AsSpan(0, 3));
+            port.Close();
+            Assert.Equal(0, pool.InUse);
+        }
+    }
+
     [Fact]
     public void Records_larger_than_a_buffer_are_dropped_into_ierrors_without_scatter_and_chained_with_it()
     {
