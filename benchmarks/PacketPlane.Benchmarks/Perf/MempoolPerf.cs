@@ -46,10 +46,14 @@ public static class MempoolPerf
         }
     }
 
-    /// <summary>The autotest's test_loop: raw bulk get/put (rte_mempool_generic_get/put) through the lcore's cache.</summary>
+    /// <summary>
+    /// The autotest's test_loop: raw bulk get/put (rte_mempool_generic_get/put) through the lcore's cache, which the
+    /// autotest looks up once (rte_mempool_default_cache) and so do we (GetLcoreCache).
+    /// </summary>
     private static double Loop(MbufPool pool, int keep, int getBulk, int putBulk, double seconds)
     {
         Span<Packet> table = new Packet[MaxKeep];
+        MbufPoolCache cache = pool.GetLcoreCache();
         long objects = 0;
         long start = CycleClock.Now();
         long limit = (long)(seconds * System.Diagnostics.Stopwatch.Frequency);
@@ -59,11 +63,11 @@ public static class MempoolPerf
             {
                 for (int idx = 0; idx < keep; idx += getBulk)
                 {
-                    if (pool.RawAllocBulk(table.Slice(idx, getBulk)) == 0)
+                    if (pool.RawAllocBulk(table.Slice(idx, getBulk), cache) == 0)
                         throw new InvalidOperationException("pool ran dry");
                 }
                 for (int idx = 0; idx < keep; idx += putBulk)
-                    pool.RawFreeBulk(table.Slice(idx, putBulk));
+                    pool.RawFreeBulk(table.Slice(idx, putBulk), cache);
             }
             objects += N;
         }

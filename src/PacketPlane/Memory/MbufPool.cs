@@ -218,6 +218,70 @@ public sealed unsafe partial class MbufPool : IDisposable
             PutBulkRaw((Mbuf**)p, (uint)packets.Length, CacheFor(Lcore.CurrentId));
     }
 
+    /// <summary>
+    /// The calling lcore's cache of this pool, for the overloads that take one (rte_mempool_default_cache). Look it
+    /// up once before a loop, on the lcore that runs the loop; see <see cref="MbufPoolCache"/>.
+    /// </summary>
+    public MbufPoolCache GetLcoreCache()
+    {
+        int lcoreId = Lcore.CurrentId;
+        return new MbufPoolCache(this, CacheFor(lcoreId), lcoreId);
+    }
+
+    /// <summary><see cref="AllocBulk(Span{Packet})"/> through <paramref name="cache"/> (from <see cref="GetLcoreCache"/>).</summary>
+    /// <exception cref="ArgumentException"><paramref name="cache"/> belongs to another pool.</exception>
+    public int AllocBulk(Span<Packet> packets, MbufPoolCache cache)
+    {
+        fixed (Packet* p = packets)
+        {
+            Mbuf** objs = (Mbuf**)p;
+            uint n = (uint)packets.Length;
+            if (!GetBulkRaw(objs, n, Use(cache)))
+                return 0;
+            for (uint i = 0; i < n; i++)
+                ResetForAlloc(objs[i]);
+        }
+        return packets.Length;
+    }
+
+    /// <summary><see cref="RawAllocBulk(Span{Packet})"/> through <paramref name="cache"/> (rte_mempool_generic_get).</summary>
+    /// <exception cref="ArgumentException"><paramref name="cache"/> belongs to another pool.</exception>
+    public int RawAllocBulk(Span<Packet> packets, MbufPoolCache cache)
+    {
+        fixed (Packet* p = packets)
+            return GetBulkRaw((Mbuf**)p, (uint)packets.Length, Use(cache)) ? packets.Length : 0;
+    }
+
+    /// <summary><see cref="RawFreeBulk(ReadOnlySpan{Packet})"/> through <paramref name="cache"/> (rte_mempool_generic_put).</summary>
+    /// <exception cref="ArgumentException"><paramref name="cache"/> belongs to another pool.</exception>
+    public void RawFreeBulk(ReadOnlySpan<Packet> packets, MbufPoolCache cache)
+    {
+        fixed (Packet* p = packets)
+            PutBulkRaw((Mbuf**)p, (uint)packets.Length, Use(cache));
+    }
+
+    /// <summary>
+    /// The cache inside <paramref name="cache"/>, after the checks that cost nothing on a correct program: it must
+    /// be this pool's (a mismatch would mix two pools' objects) and, in debug mode, used on the lcore it belongs to.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private MempoolCache? Use(MbufPoolCache cache)
+    {
+        if (cache.Pool != this && cache.Pool is not null)
+            ReportOtherPoolsCache(cache.Pool);
+        if (_debugState is not null && cache.Cache is not null && cache.LcoreId != Lcore.CurrentId)
+            ReportForeignCache(cache.LcoreId);
+        return cache.Cache;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ReportOtherPoolsCache(MbufPool owner) =>
+        ThrowHelper.ThrowArgument("cache", $"the cache belongs to pool '{owner.Name}', not '{Name}'; look it up with this pool's GetLcoreCache()");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ReportForeignCache(int owner) =>
+        throw new InvalidOperationException($"pool '{Name}': lcore {owner}'s cache used on {(Lcore.CurrentId == Lcore.IdAny ? "a thread that is not an lcore" : $"lcore {Lcore.CurrentId}")}; a cache has no atomics, so look it up with GetLcoreCache() on the lcore that uses it");
+
     /// <summary>Gets <paramref name="n"/> raw objects (not reset) or none. For drivers that re-arm buffers themselves.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool GetBulkRaw(Mbuf** objs, uint n, MempoolCache? cache)

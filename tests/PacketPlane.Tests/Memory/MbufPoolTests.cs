@@ -98,6 +98,86 @@ public class MbufPoolTests
     }
 
     [Fact]
+    public void An_explicit_lcore_cache_serves_gets_and_puts_as_the_lookup_on_every_call_does()
+    {
+        using MbufPool pool = MbufPool.Create("explicit", 2048, cacheSize: 512);
+        using var _ = LcoreIdentity.As(7);
+        MbufPoolCache cache = pool.GetLcoreCache();
+        Assert.True(cache.IsCached);
+        var packets = new Packet[32];
+        Assert.Equal(32, pool.RawAllocBulk(packets, cache));
+        nint[] taken = packets.Select(p => p.Address).ToArray();
+        packets[0].Port = 9;
+        pool.RawFreeBulk(packets, cache);
+        Assert.Equal(0, pool.InUse);
+        Assert.True(pool.CacheFor(7)!.Length >= 32, "the burst should sit in lcore 7's cache");
+        // The same cache the implicit calls use: they get the burst back, most recent first.
+        var again = new Packet[32];
+        Assert.Equal(32, pool.RawAllocBulk(again));
+        Assert.Equal(taken.Reverse(), again.Select(p => p.Address));
+        pool.RawFreeBulk(again);
+        // AllocBulk with a cache resets what the last user left.
+        Assert.Equal(32, pool.AllocBulk(packets, cache));
+        Assert.All(packets, p => Assert.Equal(MbufPool.PortInvalid, p.Port));
+        Assert.Equal(0, pool.AllocBulk(new Packet[4096], cache));
+        Packet.FreeBulk(packets);
+        Assert.Equal(0, pool.InUse);
+    }
+
+    [Fact]
+    public void The_default_cache_value_and_a_non_lcore_thread_go_straight_to_the_ring()
+    {
+        using MbufPool pool = MbufPool.Create("explicit_ring", 256, cacheSize: 32);
+        var packets = new Packet[8];
+        Assert.False(default(MbufPoolCache).IsCached);
+        using (LcoreIdentity.As(8))
+        {
+            Assert.Equal(8, pool.RawAllocBulk(packets, default));
+            pool.RawFreeBulk(packets, default);
+            Assert.Equal(0u, pool.CacheFor(8)!.Length); // nothing went through lcore 8's cache
+        }
+        using (LcoreIdentity.As(Lcore.IdAny))
+        {
+            MbufPoolCache none = pool.GetLcoreCache();
+            Assert.False(none.IsCached);
+            Assert.Equal(8, pool.RawAllocBulk(packets, none));
+            pool.RawFreeBulk(packets, none);
+        }
+        Assert.Equal(0, pool.InUse);
+        Assert.Equal(256, pool.Available);
+    }
+
+    [Fact]
+    public void A_cache_of_another_pool_is_refused_and_nothing_moves()
+    {
+        using MbufPool first = MbufPool.Create("cache_a", 256, cacheSize: 32);
+        using MbufPool second = MbufPool.Create("cache_b", 256, cacheSize: 32);
+        using var _ = LcoreIdentity.As(9);
+        MbufPoolCache firstCache = first.GetLcoreCache();
+        var packets = new Packet[4];
+        var e = Assert.Throws<ArgumentException>(() => second.RawAllocBulk(packets, firstCache));
+        Assert.Contains("'cache_a'", e.Message);
+        Assert.Contains("'cache_b'", e.Message);
+        Assert.Equal(0, second.InUse);
+        Assert.Equal(0, first.InUse);
+    }
+
+    [Fact]
+    public void A_debug_pool_refuses_a_cache_used_on_another_lcore()
+    {
+        using MbufPool pool = MbufPool.Create("cache_dbg", 256, cacheSize: 32, options: new MbufPoolOptions { Debug = true });
+        MbufPoolCache lcore10;
+        using (LcoreIdentity.As(10))
+            lcore10 = pool.GetLcoreCache();
+        using (LcoreIdentity.As(11))
+        {
+            var e = Assert.Throws<InvalidOperationException>(() => pool.RawAllocBulk(new Packet[2], lcore10));
+            Assert.Contains("lcore 10's cache used on lcore 11", e.Message);
+        }
+        Assert.Equal(0, pool.InUse);
+    }
+
+    [Fact]
     public void Non_lcore_threads_bypass_caches()
     {
         using MbufPool pool = MbufPool.Create("nocache", 256, cacheSize: 32);

@@ -38,6 +38,32 @@ public class ZeroAllocationTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
+    [Fact]
+    public void Gets_and_puts_through_an_explicit_lcore_cache_allocate_nothing()
+    {
+        using MbufPool pool = MbufPool.Create("zexplicit", 1024, cacheSize: 64);
+        using var _ = LcoreIdentity.As(2);
+        MbufPoolCache cache = pool.GetLcoreCache();
+        var burst = new Packet[4];
+        for (int i = 0; i < 10_000; i++)
+            RunExplicit(pool, cache, burst);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < Operations / burst.Length; i++)
+            RunExplicit(pool, cache, burst);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, pool.InUse);
+    }
+
+    private static void RunExplicit(MbufPool pool, MbufPoolCache cache, Packet[] burst)
+    {
+        if (pool.AllocBulk(burst, cache) != burst.Length)
+            throw new InvalidOperationException("pool ran dry");
+        pool.RawFreeBulk(burst, cache);
+        if (pool.RawAllocBulk(burst, cache) != burst.Length)
+            throw new InvalidOperationException("pool ran dry");
+        pool.RawFreeBulk(burst, cache);
+    }
+
     [Theory]
     [InlineData(RingFlags.None)]
     [InlineData(RingFlags.SingleProducer | RingFlags.SingleConsumer)]
