@@ -75,4 +75,86 @@ public sealed class L3FwdTxDrainTests
         }
         Assert.Equal(0, farPool.InUse);
     }
+
+    [Fact]
+    public void Under_full_bursts_a_partial_buffer_still_leaves_within_eight_polls_of_the_drain_period()
+    {
+        // After a poll that filled its burst the loop reads the clock only every 8th poll. Each burst here sends 31
+        // frames to port 1 and one back out of port 0, so port 0's buffer grows by one a poll and would only fill
+        // (and leave by itself) after 32 polls; polls come every 10 µs, so drains must send it first. The first
+        // drain that sends something marks the start of a period (the loop's clock is private); the next must come
+        // within 8 polls of that period's end.
+        (EthDev a, EthDev farA) = RingPort.CreatePair("l3drainf_a", "l3drainf_fa");
+        (EthDev b, EthDev farB) = RingPort.CreatePair("l3drainf_b", "l3drainf_fb");
+        using MbufPool farPool = MbufPool.Create("l3drainf_far", 512, cacheSize: 0);
+        var app = new L3FwdApp(L3FwdOptions.Parse(["-p", "0x3", $"--config=(0,0,{Lcore})"]), [a, b], [Lcore], TextWriter.Null);
+        try
+        {
+            foreach (EthDev f in new[] { farA, farB })
+            {
+                f.Configure(1, 1);
+                f.SetupRxQueue(0, 256, farPool);
+                f.SetupTxQueue(0, 256);
+                f.Start();
+            }
+            byte[] toPort1 = L3FwdTraffic.Cases().First(c => c.LpmPort == 1 && c.Frame.Length > 40).Frame;
+            byte[] toPort0 = L3FwdTraffic.Cases().First(c => c.LpmPort == 0 && c.Frame.Length > 40).Frame;
+            IPollWorker worker = app.Forwarders[Lcore];
+            long drainTicks = Stopwatch.Frequency * L3Forwarder.DrainMicroseconds / 1_000_000 + 1;
+            long pollGap = Stopwatch.Frequency * 10 / 1_000_000;
+            var burst = new Packet[32];
+            var got = new Packet[32];
+            var deliveries = new System.Collections.Generic.List<int>();
+            int pollsAfterDrainDue = 0;
+            long periodStart = long.MaxValue;
+            using (LcoreIdentity.As(Lcore))
+            {
+                long lastPoll = 0;
+                for (int polls = 0; deliveries.Count < 2 && polls < 200; polls++)
+                {
+                    Assert.Equal(32, farPool.AllocBulk(burst));
+                    for (int i = 0; i < 32; i++)
+                    {
+                        byte[] frame = i == 0 ? toPort0 : toPort1;
+                        Assert.True(burst[i].TryAppend(frame.Length));
+                        frame.CopyTo(burst[i].Data);
+                    }
+                    Assert.Equal(32, farA.TxBurst(0, burst));
+                    while (Stopwatch.GetTimestamp() - lastPoll < pollGap)
+                    {
+                    }
+                    lastPoll = Stopwatch.GetTimestamp();
+                    if (lastPoll - periodStart > drainTicks)
+                        pollsAfterDrainDue++;
+                    Assert.Equal(32, worker.Poll());
+                    long pollEnd = Stopwatch.GetTimestamp();
+                    for (int n; (n = farB.RxBurst(0, got)) > 0;)
+                        Packet.FreeBulk(got.AsSpan(0, n));
+                    int back = farA.RxBurst(0, got);
+                    Packet.FreeBulk(got.AsSpan(0, back));
+                    if (back > 0)
+                    {
+                        deliveries.Add(back);
+                        periodStart = pollEnd;
+                    }
+                }
+                ((L3Forwarder<LpmLookup>)worker).Drain();
+                foreach (EthDev far in new[] { farA, farB })
+                {
+                    for (int n; (n = far.RxBurst(0, got)) > 0;)
+                        Packet.FreeBulk(got.AsSpan(0, n));
+                }
+            }
+            Assert.Equal(2, deliveries.Count);
+            Assert.InRange(deliveries[1], 1, 31);
+            Assert.InRange(pollsAfterDrainDue, 1, 8);
+        }
+        finally
+        {
+            app.Dispose();
+            farA.Close();
+            farB.Close();
+        }
+        Assert.Equal(0, farPool.InUse);
+    }
 }
