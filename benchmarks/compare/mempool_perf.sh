@@ -7,7 +7,9 @@
 #   usage: benchmarks/compare/mempool_perf.sh [SECONDS_PER_CASE]
 # Knobs: MAIN_LCORE=1 runs both sides' one-core cases on CPU 1 (dpdk-test --main-lcore 1), leaving CPU 0 to other
 # work during the 70 minutes; both sides still get lcores 0-1, because DPDK's cached pool needs two lcores' worth of
-# objects. KEEP_LOGS=DIR keeps the raw outputs (pp.1, dpdk, pp.2) in DIR.
+# objects. KEEP_LOGS=DIR keeps the raw outputs (pp.1, dpdk, pp.2) in DIR. DPDK_LOG=FILE re-measures only our side
+# against a DPDK output kept earlier (KEEP_LOGS=DIR gives DIR/dpdk), for a change to our side without another
+# 70 minutes; the header line then gives the time of that DPDK run, and published figures must say so.
 source "$(dirname "$0")/common.sh"
 SECONDS_PER_CASE="${1:-5}"
 need dpdk-test "apt-get install dpdk"
@@ -23,12 +25,18 @@ out="$(mktemp -d)"
 cp -r "$(dirname "$BENCH_DLL")" "$out/bench"
 bench="$out/bench/$(basename "$BENCH_DLL")"
 dotnet "$bench" mempool_perf "$SECONDS_PER_CASE" >"$out/pp.1" 2>&1
-echo mempool_perf_autotest | dpdk-test --no-pci --in-memory -l 0-1 "${dpdk_main[@]}" --log-level=lib.eal:error >"$out/dpdk" 2>&1
+if [[ -n "${DPDK_LOG:-}" ]]; then
+    cp "$DPDK_LOG" "$out/dpdk"
+    dpdk_when="DPDK output from an earlier run, $(date -u -r "$DPDK_LOG" +%Y-%m-%dT%H:%MZ)"
+else
+    echo mempool_perf_autotest | dpdk-test --no-pci --in-memory -l 0-1 "${dpdk_main[@]}" --log-level=lib.eal:error >"$out/dpdk" 2>&1
+    dpdk_when="same run"
+fi
 dotnet "$bench" mempool_perf "$SECONDS_PER_CASE" >"$out/pp.2" 2>&1
 if [[ -n "${KEEP_LOGS:-}" ]]; then
     mkdir -p "$KEEP_LOGS" && cp "$out/pp.1" "$out/dpdk" "$out/pp.2" "$KEEP_LOGS/"
 fi
-echo "mempool_perf: $(machine_line) | TSC ${PP_TSC_HZ} Hz | PacketPlane before and after DPDK, median"
+echo "mempool_perf: $(machine_line) | TSC ${PP_TSC_HZ} Hz | PacketPlane before and after DPDK, median | $dpdk_when"
 python3 - "$out" "$PP_TSC_HZ" <<'PY'
 import re, statistics, sys
 out, hz = sys.argv[1], float(sys.argv[2])
