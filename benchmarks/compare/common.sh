@@ -14,7 +14,7 @@ need() { command -v "$1" >/dev/null || { echo "missing $1: $2" >&2; exit 1; }; }
 # DPDK's TSC frequency, so both sides convert time to cycles with the same figure.
 dpdk_tsc_hz() {
     echo quit | dpdk-test --no-pci --in-memory -l 0 --log-level=lib.eal:debug 2>&1 \
-        | sed -n 's/.*TSC frequency is ~\([0-9]*\) KHz.*/\1/p' | head -1 | awk '{print $1 * 1000}'
+        | sed -n 's/.*TSC frequency is ~\([0-9]*\) KHz.*/\1/p' | head -1 | awk '{printf "%.0f\n", $1 * 1000}'
 }
 
 # TSC frequency in MHz as /proc/cpuinfo gives it (what rte_get_tsc_hz reports on these VMs, invariant TSC).
