@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Threading;
 using Microsoft.Extensions.Logging;
 using PacketPlane.Internal;
@@ -182,41 +183,21 @@ public sealed unsafe partial class MbufPool : IDisposable
     /// Fills all of <paramref name="packets"/> with fresh packets or none of it (rte_pktmbuf_alloc_bulk);
     /// returns packets.Length or 0.
     /// </summary>
-    public int AllocBulk(Span<Packet> packets)
-    {
-        fixed (Packet* p = packets)
-        {
-            Mbuf** objs = (Mbuf**)p;
-            uint n = (uint)packets.Length;
-            if (!GetBulkRaw(objs, n, CacheFor(Lcore.CurrentId)))
-                return 0;
-            for (uint i = 0; i < n; i++)
-                ResetForAlloc(objs[i]);
-        }
-        return packets.Length;
-    }
+    public int AllocBulk(Span<Packet> packets) => AllocInto(packets, CacheFor(Lcore.CurrentId));
 
     /// <summary>
     /// Takes all of <paramref name="packets"/> from the pool or none, without resetting them (rte_mempool_get_bulk /
     /// rte_mbuf_raw_alloc): each comes back as it was freed, refcount 1, one segment. For code that initialises
     /// every field it uses itself, such as a driver re-arming receive buffers. Returns packets.Length or 0.
     /// </summary>
-    public int RawAllocBulk(Span<Packet> packets)
-    {
-        fixed (Packet* p = packets)
-            return GetBulkRaw((Mbuf**)p, (uint)packets.Length, CacheFor(Lcore.CurrentId)) ? packets.Length : 0;
-    }
+    public int RawAllocBulk(Span<Packet> packets) => GetInto(packets, CacheFor(Lcore.CurrentId)) ? packets.Length : 0;
 
     /// <summary>
     /// Returns packets to this pool without any per-packet work (rte_mempool_put_bulk / rte_mbuf_raw_free). Only for
     /// packets of this pool that are single-segment, direct (not clones) and have refcount 1; use
     /// <see cref="Packet.FreeBulk"/> for anything else.
     /// </summary>
-    public void RawFreeBulk(ReadOnlySpan<Packet> packets)
-    {
-        fixed (Packet* p = packets)
-            PutBulkRaw((Mbuf**)p, (uint)packets.Length, CacheFor(Lcore.CurrentId));
-    }
+    public void RawFreeBulk(ReadOnlySpan<Packet> packets) => PutFrom(packets, CacheFor(Lcore.CurrentId));
 
     /// <summary>
     /// The calling lcore's cache of this pool, for the overloads that take one (rte_mempool_default_cache). Look it
@@ -230,34 +211,71 @@ public sealed unsafe partial class MbufPool : IDisposable
 
     /// <summary><see cref="AllocBulk(Span{Packet})"/> through <paramref name="cache"/> (from <see cref="GetLcoreCache"/>).</summary>
     /// <exception cref="ArgumentException"><paramref name="cache"/> belongs to another pool.</exception>
-    public int AllocBulk(Span<Packet> packets, MbufPoolCache cache)
-    {
-        fixed (Packet* p = packets)
-        {
-            Mbuf** objs = (Mbuf**)p;
-            uint n = (uint)packets.Length;
-            if (!GetBulkRaw(objs, n, Use(cache)))
-                return 0;
-            for (uint i = 0; i < n; i++)
-                ResetForAlloc(objs[i]);
-        }
-        return packets.Length;
-    }
+    public int AllocBulk(Span<Packet> packets, MbufPoolCache cache) => AllocInto(packets, Use(cache));
 
     /// <summary><see cref="RawAllocBulk(Span{Packet})"/> through <paramref name="cache"/> (rte_mempool_generic_get).</summary>
     /// <exception cref="ArgumentException"><paramref name="cache"/> belongs to another pool.</exception>
-    public int RawAllocBulk(Span<Packet> packets, MbufPoolCache cache)
-    {
-        fixed (Packet* p = packets)
-            return GetBulkRaw((Mbuf**)p, (uint)packets.Length, Use(cache)) ? packets.Length : 0;
-    }
+    public int RawAllocBulk(Span<Packet> packets, MbufPoolCache cache) => GetInto(packets, Use(cache)) ? packets.Length : 0;
 
     /// <summary><see cref="RawFreeBulk(ReadOnlySpan{Packet})"/> through <paramref name="cache"/> (rte_mempool_generic_put).</summary>
     /// <exception cref="ArgumentException"><paramref name="cache"/> belongs to another pool.</exception>
-    public void RawFreeBulk(ReadOnlySpan<Packet> packets, MbufPoolCache cache)
+    public void RawFreeBulk(ReadOnlySpan<Packet> packets, MbufPoolCache cache) => PutFrom(packets, Use(cache));
+
+    /// <summary><see cref="GetInto"/>, then each packet reset as rte_pktmbuf_alloc_bulk does.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int AllocInto(Span<Packet> packets, MempoolCache? cache)
+    {
+        if (!GetInto(packets, cache))
+            return 0;
+        foreach (Packet packet in packets)
+            ResetForAlloc(packet.M);
+        return packets.Length;
+    }
+
+    /// <summary>
+    /// <see cref="GetBulkRaw"/> into a caller's span. The common case (a cache that holds enough, no debug state)
+    /// copies through a managed reference: the <c>fixed</c> that the pointer path needs keeps a pinned local on the
+    /// stack, a store and reload on every call that showed at one to four packets per call.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool GetInto(Span<Packet> packets, MempoolCache? cache)
+    {
+        uint n = (uint)packets.Length;
+        if (cache is null || n >= cache.Size || cache.Length < n || _debugState is not null)
+            return GetIntoPinned(packets, cache);
+        BulkCopy.PopReversed(ref Unsafe.As<Packet, nint>(ref MemoryMarshal.GetReference(packets)), cache.Objects + cache.Length, n);
+        cache.Length -= n;
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool GetIntoPinned(Span<Packet> packets, MempoolCache? cache)
     {
         fixed (Packet* p = packets)
-            PutBulkRaw((Mbuf**)p, (uint)packets.Length, Use(cache));
+            return GetBulkRaw((Mbuf**)p, (uint)packets.Length, cache);
+    }
+
+    /// <summary><see cref="PutBulkRaw"/> from a caller's span; the common case copies through a reference, as <see cref="GetInto"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PutFrom(ReadOnlySpan<Packet> packets, MempoolCache? cache)
+    {
+        uint n = (uint)packets.Length;
+        if (cache is null || n > cache.FlushThreshold || _debugState is not null)
+        {
+            PutFromPinned(packets, cache);
+            return;
+        }
+        BulkCopy.Forward(cache.Objects + cache.Length, ref Unsafe.As<Packet, byte>(ref MemoryMarshal.GetReference(packets)), (nuint)n * (nuint)sizeof(nint));
+        cache.Length += n;
+        if (cache.Length >= cache.FlushThreshold)
+            FlushCache(cache);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void PutFromPinned(ReadOnlySpan<Packet> packets, MempoolCache? cache)
+    {
+        fixed (Packet* p = packets)
+            PutBulkRaw((Mbuf**)p, (uint)packets.Length, cache);
     }
 
     /// <summary>
