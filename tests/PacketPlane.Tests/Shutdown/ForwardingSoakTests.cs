@@ -94,9 +94,13 @@ public class ForwardingSoakTests(ITestOutputHelper output)
         Assert.Equal(0, pool.LeakedAtDispose);
         Assert.Equal(0, worker.AllocatedBytes);
         Assert.True(maxInUse <= 256 + 2 * 32, $"pool in use peaked at {maxInUse}: packets pile up somewhere");
-        running.AssertNoGrowthSince(warm!, "while forwarding");
+        // The runtime opens a few descriptors of its own once per process (its socket engine's epoll and pipe, for
+        // one), and over a minute-long window one such set can fall inside it: a run saw 181 -> 183. A leak per
+        // burst or per poll would show as thousands.
+        const int RuntimeFdSlack = 4;
+        running.AssertNoGrowthSince(warm!, "while forwarding", fdSlack: RuntimeFdSlack);
         ResourceSnapshot after = ResourceSnapshot.Take();
-        Assert.Equal(before.OpenFds, after.OpenFds);
+        Assert.InRange(after.OpenFds, 0, before.OpenFds + RuntimeFdSlack);
         Assert.Equal(before.PacketPlaneMappings, after.PacketPlaneMappings);
         Assert.Null(PacketPlane.Eal.Current);
     }

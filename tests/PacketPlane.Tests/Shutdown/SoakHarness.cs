@@ -23,10 +23,10 @@ public sealed record ResourceSnapshot(int OpenFds, int Mappings, int PacketPlane
     /// Asserts that nothing leaked since <paramref name="start"/>: no more descriptors, the same PacketPlane mappings
     /// exactly; the runtime's own mappings and RSS within a small slack (the GC and JIT map memory of their own).
     /// </summary>
-    public void AssertNoGrowthSince(ResourceSnapshot start, string what, long rssSlackKiB = 32 * 1024, int mappingSlack = 64)
+    public void AssertNoGrowthSince(ResourceSnapshot start, string what, long rssSlackKiB = 32 * 1024, int mappingSlack = 64, int fdSlack = 0)
     {
         // Fewer is fine: pipes of finished child processes (test set-up) may close meanwhile; more is a leak.
-        Assert.True(OpenFds <= start.OpenFds, $"{what}: open file descriptors {start.OpenFds} -> {OpenFds}");
+        Assert.True(OpenFds <= start.OpenFds + fdSlack, $"{what}: open file descriptors {start.OpenFds} -> {OpenFds}");
         Assert.True(PacketPlaneMappings == start.PacketPlaneMappings, $"{what}: PacketPlane memory mappings {start.PacketPlaneMappings} -> {PacketPlaneMappings}");
         Assert.True(Mappings <= start.Mappings + mappingSlack, $"{what}: mappings {start.Mappings} -> {Mappings}");
         Assert.True(RssKiB <= start.RssKiB + rssSlackKiB, $"{what}: RSS {start.RssKiB} KiB -> {RssKiB} KiB");
