@@ -53,6 +53,11 @@ public sealed partial class X710Model
         if ((value & AQ_ENABLE) == 0)
             return;
         uint len = value & 0x3FF;
+        // The driver wrote the base before the length, but the polling thread's sync pass may have visited the base
+        // registers just before those writes landed and the length just after: take the base in first, as the
+        // hardware would have (a CI run saw "DMA to 0x0" from exactly that race).
+        SyncRegister(send ? _atqBal : _arqBal);
+        SyncRegister(send ? _atqBah : _arqBah);
         ulong bas = send ? _atqBal.Value | ((ulong)_atqBah.Value << 32) : _arqBal.Value | ((ulong)_arqBah.Value << 32);
         if (len == 0)
             Violation("admin queue", $"admin {name} queue enabled with length 0");
