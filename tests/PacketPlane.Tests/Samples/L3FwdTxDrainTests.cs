@@ -22,21 +22,12 @@ public sealed class L3FwdTxDrainTests
     [Fact]
     public void A_partial_burst_waits_in_its_tx_buffer_and_leaves_after_the_100_us_drain_period()
     {
-        (EthDev a, EthDev farA) = RingPort.CreatePair("l3drain_a", "l3drain_fa");
-        (EthDev b, EthDev farB) = RingPort.CreatePair("l3drain_b", "l3drain_fb");
         using MbufPool farPool = MbufPool.Create("l3drain_far", 256, cacheSize: 0);
-        var app = new L3FwdApp(L3FwdOptions.Parse(["-p", "0x3", $"--config=(0,0,{Lcore})"]), [a, b], [Lcore], TextWriter.Null);
-        try
+        using (var rig = new Rig("l3drain", farPool, 64))
         {
-            foreach (EthDev f in new[] { farA, farB })
-            {
-                f.Configure(1, 1);
-                f.SetupRxQueue(0, 64, farPool);
-                f.SetupTxQueue(0, 64);
-                f.Start();
-            }
+            (L3FwdApp app, EthDev farA, EthDev farB) = (rig.App, rig.FarA, rig.FarB);
             // Five frames for port 1 (198.18.1.0/24): fewer than a burst, so only the drain sends them.
-            byte[] frame = L3FwdTraffic.Cases().First(c => c.LpmPort == 1 && c.Frame.Length > 40).Frame;
+            byte[] frame = Rig.FrameTo(1);
             var burst = new Packet[5];
             Assert.Equal(5, farPool.AllocBulk(burst));
             foreach (Packet p in burst)
@@ -67,12 +58,6 @@ public sealed class L3FwdTxDrainTests
             }
             Assert.Equal(5, app.Sent(1));
         }
-        finally
-        {
-            app.Dispose();
-            farA.Close();
-            farB.Close();
-        }
         Assert.Equal(0, farPool.InUse);
     }
 
@@ -84,21 +69,12 @@ public sealed class L3FwdTxDrainTests
         // (and leave by itself) after 32 polls; polls come every 10 µs, so drains must send it first. The first
         // drain that sends something marks the start of a period (the loop's clock is private); the next must come
         // within 8 polls of that period's end.
-        (EthDev a, EthDev farA) = RingPort.CreatePair("l3drainf_a", "l3drainf_fa");
-        (EthDev b, EthDev farB) = RingPort.CreatePair("l3drainf_b", "l3drainf_fb");
         using MbufPool farPool = MbufPool.Create("l3drainf_far", 512, cacheSize: 0);
-        var app = new L3FwdApp(L3FwdOptions.Parse(["-p", "0x3", $"--config=(0,0,{Lcore})"]), [a, b], [Lcore], TextWriter.Null);
-        try
+        using (var rig = new Rig("l3drainf", farPool, 256))
         {
-            foreach (EthDev f in new[] { farA, farB })
-            {
-                f.Configure(1, 1);
-                f.SetupRxQueue(0, 256, farPool);
-                f.SetupTxQueue(0, 256);
-                f.Start();
-            }
-            byte[] toPort1 = L3FwdTraffic.Cases().First(c => c.LpmPort == 1 && c.Frame.Length > 40).Frame;
-            byte[] toPort0 = L3FwdTraffic.Cases().First(c => c.LpmPort == 0 && c.Frame.Length > 40).Frame;
+            (L3FwdApp app, EthDev farA, EthDev farB) = (rig.App, rig.FarA, rig.FarB);
+            byte[] toPort1 = Rig.FrameTo(1);
+            byte[] toPort0 = Rig.FrameTo(0);
             IPollWorker worker = app.Forwarders[Lcore];
             long drainTicks = Stopwatch.Frequency * L3Forwarder.DrainMicroseconds / 1_000_000 + 1;
             long pollGap = Stopwatch.Frequency * 10 / 1_000_000;
@@ -149,12 +125,52 @@ public sealed class L3FwdTxDrainTests
             Assert.InRange(deliveries[1], 1, 31);
             Assert.InRange(pollsAfterDrainDue, 1, 8);
         }
-        finally
-        {
-            app.Dispose();
-            farA.Close();
-            farB.Close();
-        }
         Assert.Equal(0, farPool.InUse);
+    }
+
+    /// <summary>
+    /// L3Fwd on lcore <see cref="Lcore"/> over two ring pairs, ports 0 and 1, with the far ends started on
+    /// <paramref name="farPool"/> to send into the app and receive what it forwards.
+    /// </summary>
+    private sealed class Rig : IDisposable
+    {
+        public Rig(string name, MbufPool farPool, int descriptors)
+        {
+            EthDev a, b;
+            (a, FarA) = RingPort.CreatePair(name + "_a", name + "_fa");
+            (b, FarB) = RingPort.CreatePair(name + "_b", name + "_fb");
+            App = new L3FwdApp(L3FwdOptions.Parse(["-p", "0x3", $"--config=(0,0,{Lcore})"]), [a, b], [Lcore], TextWriter.Null);
+            try
+            {
+                foreach (EthDev far in new[] { FarA, FarB })
+                {
+                    far.Configure(1, 1);
+                    far.SetupRxQueue(0, descriptors, farPool);
+                    far.SetupTxQueue(0, descriptors);
+                    far.Start();
+                }
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
+
+        public L3FwdApp App { get; }
+
+        public EthDev FarA { get; }
+
+        public EthDev FarB { get; }
+
+        /// <summary>A valid IPv4 frame that the default LPM routes send out of <paramref name="port"/>.</summary>
+        public static byte[] FrameTo(int port) => L3FwdTraffic.Cases().First(c => c.LpmPort == port && c.Frame.Length > 40).Frame;
+
+        public void Dispose()
+        {
+            App.Dispose();
+            FarA.Close();
+            FarB.Close();
+        }
     }
 }
