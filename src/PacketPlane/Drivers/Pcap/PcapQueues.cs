@@ -15,9 +15,7 @@ internal sealed unsafe class PcapRxQueue(ushort portId, int queueId, PcapReader 
     : RxQueue(portId, queueId)
 {
     private readonly uint _room = (uint)(pool.DataRoomSize - pool.Headroom);
-    // A replay needs at least one record (the driver refuses an empty infinite_rx file at open; this keeps the
-    // queue from spinning if one ever got here).
-    private bool _finished = infinite && reader.RecordCount == 0;
+    private bool _finished;
 
     public override int RxBurst(Span<Packet> packets)
     {
@@ -35,7 +33,7 @@ internal sealed unsafe class PcapRxQueue(ushort portId, int queueId, PcapReader 
                 Counters.NoMbuf += n;
                 return 0;
             }
-            got = Receive(mbufs, n, cache, ref bytes);
+            got = infinite ? Replay(mbufs, n, cache, ref bytes) : Read(mbufs, n, cache, ref bytes);
             if (got < n)
                 pool.PutBulkRaw(mbufs + got, n - got, cache);
         }
@@ -44,19 +42,19 @@ internal sealed unsafe class PcapRxQueue(ushort portId, int queueId, PcapReader 
         return (int)got;
     }
 
-    /// <summary>
-    /// Copies up to <paramref name="n"/> records into <paramref name="mbufs"/>: with infinite_rx from the file in
-    /// memory, round and round; otherwise from the file, stopping for good at its end.
-    /// </summary>
-    private uint Receive(Mbuf** mbufs, uint n, MempoolCache? cache, ref ulong bytes)
+    /// <summary>infinite_rx: the next <paramref name="n"/> records of the file in memory, round and round.</summary>
+    private uint Replay(Mbuf** mbufs, uint n, MempoolCache? cache, ref ulong bytes)
     {
+        if (reader.RecordCount == 0)
+        {
+            _finished = true;
+            return 0;
+        }
         uint got = 0;
         for (uint read = 0; read < n && got < n; read++)
         {
             long position = reader.Position;
-            if (!TryNext(out PcapRecord record))
-                break;
-            FillResult result = Fill(mbufs[got], record, cache);
+            FillResult result = Fill(mbufs[got], reader.NextLoaded(), cache);
             if (result == FillResult.NoMbuf)
             {
                 reader.Seek(position);
@@ -68,23 +66,33 @@ internal sealed unsafe class PcapRxQueue(ushort portId, int queueId, PcapReader 
         return got;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryNext(out PcapRecord record)
+    /// <summary>Reads up to <paramref name="n"/> records from the file, stopping for good at its end.</summary>
+    private uint Read(Mbuf** mbufs, uint n, MempoolCache? cache, ref ulong bytes)
     {
-        if (infinite)
+        uint got = 0;
+        for (uint read = 0; read < n && got < n; read++)
         {
-            record = reader.NextLoaded();
-            return true;
+            long position = reader.Position;
+            PcapReadStatus status = reader.Next(out PcapRecord record);
+            if (status != PcapReadStatus.Ok)
+            {
+                // End of file, or a record that went bad after the file was checked at open (it changed
+                // underneath us): either way this queue has nothing more to give.
+                if (status != PcapReadStatus.End)
+                    Counters.Errors++;
+                _finished = true;
+                break;
+            }
+            FillResult result = Fill(mbufs[got], record, cache);
+            if (result == FillResult.NoMbuf)
+            {
+                reader.Seek(position);
+                break;
+            }
+            if (result == FillResult.Filled)
+                bytes += mbufs[got++]->PktLen;
         }
-        PcapReadStatus status = reader.Next(out record);
-        if (status == PcapReadStatus.Ok)
-            return true;
-        // End of file, or a record that went bad after the file was checked at open (it changed underneath us):
-        // either way this queue has nothing more to give.
-        if (status != PcapReadStatus.End)
-            Counters.Errors++;
-        _finished = true;
-        return false;
+        return got;
     }
 
     private enum FillResult
