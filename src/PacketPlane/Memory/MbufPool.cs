@@ -205,21 +205,65 @@ public sealed unsafe partial class MbufPool : IDisposable
     /// </summary>
     public MbufPoolCache GetLcoreCache()
     {
-        int lcoreId = Lcore.CurrentId;
-        return new MbufPoolCache(this, CacheFor(lcoreId), lcoreId);
+        return new MbufPoolCache(this, CacheFor(Lcore.CurrentId));
     }
 
     /// <summary><see cref="AllocBulk(Span{Packet})"/> through <paramref name="cache"/> (from <see cref="GetLcoreCache"/>).</summary>
     /// <exception cref="ArgumentException"><paramref name="cache"/> belongs to another pool.</exception>
-    public int AllocBulk(Span<Packet> packets, MbufPoolCache cache) => AllocInto(packets, Use(cache));
+    public int AllocBulk(Span<Packet> packets, MbufPoolCache cache)
+    {
+        if (cache.Pool != this || !TryPopFromCache(packets, cache.Cache))
+            return AllocChecked(packets, cache.Pool, cache.Cache);
+        foreach (Packet packet in packets)
+            ResetForAlloc(packet.M);
+        return packets.Length;
+    }
 
     /// <summary><see cref="RawAllocBulk(Span{Packet})"/> through <paramref name="cache"/> (rte_mempool_generic_get).</summary>
     /// <exception cref="ArgumentException"><paramref name="cache"/> belongs to another pool.</exception>
-    public int RawAllocBulk(Span<Packet> packets, MbufPoolCache cache) => GetInto(packets, Use(cache)) ? packets.Length : 0;
+    /// <remarks>
+    /// Written for the caller's loop to inline: the common case (this pool's cache holds enough) is three compares
+    /// and a copy; everything else, including the checks of <see cref="Use"/>, is behind one call.
+    /// </remarks>
+    public int RawAllocBulk(Span<Packet> packets, MbufPoolCache cache) =>
+        cache.Pool == this && TryPopFromCache(packets, cache.Cache) ? packets.Length : RawAllocChecked(packets, cache.Pool, cache.Cache);
 
     /// <summary><see cref="RawFreeBulk(ReadOnlySpan{Packet})"/> through <paramref name="cache"/> (rte_mempool_generic_put).</summary>
     /// <exception cref="ArgumentException"><paramref name="cache"/> belongs to another pool.</exception>
-    public void RawFreeBulk(ReadOnlySpan<Packet> packets, MbufPoolCache cache) => PutFrom(packets, Use(cache));
+    public void RawFreeBulk(ReadOnlySpan<Packet> packets, MbufPoolCache cache)
+    {
+        if (cache.Pool != this || !TryPushToCache(packets, cache.Cache))
+            RawFreeChecked(packets, cache.Pool, cache.Cache);
+    }
+
+    // The paths behind the inlined compares, one call each (the cacheless pool lives here, so no second call).
+    // The cache travels as its two fields, not the struct, so the caller never has to put the struct in memory.
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int AllocChecked(Span<Packet> packets, MbufPool? owner, MempoolCache? cache)
+    {
+        if (RawAllocChecked(packets, owner, cache) == 0)
+            return 0;
+        foreach (Packet packet in packets)
+            ResetForAlloc(packet.M);
+        return packets.Length;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int RawAllocChecked(Span<Packet> packets, MbufPool? owner, MempoolCache? cache)
+    {
+        cache = Use(owner, cache);
+        fixed (Packet* p = packets)
+            return GetBulkRaw((Mbuf**)p, (uint)packets.Length, cache) ? packets.Length : 0;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RawFreeChecked(ReadOnlySpan<Packet> packets, MbufPool? owner, MempoolCache? cache)
+    {
+        cache = Use(owner, cache);
+        fixed (Packet* p = packets)
+            PutBulkRaw((Mbuf**)p, (uint)packets.Length, cache);
+    }
 
     /// <summary><see cref="GetInto"/>, then each packet reset as rte_pktmbuf_alloc_bulk does.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -232,19 +276,26 @@ public sealed unsafe partial class MbufPool : IDisposable
         return packets.Length;
     }
 
+    /// <summary><see cref="GetBulkRaw"/> into a caller's span: <see cref="TryPopFromCache"/>, else the full path.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool GetInto(Span<Packet> packets, MempoolCache? cache) =>
+        TryPopFromCache(packets, cache) || GetIntoPinned(packets, cache);
+
     /// <summary>
-    /// <see cref="GetBulkRaw"/> into a caller's span. The common case (a cache that holds enough, no debug state)
-    /// copies through a managed reference: the <c>fixed</c> that the pointer path needs keeps a pinned local on the
-    /// stack, a store and reload on every call that showed at one to four packets per call.
+    /// The common get: the cache holds enough and the pool keeps no debug state (<see cref="MempoolCache.UncheckedGetLimit"/>
+    /// covers both), so the objects come straight off the stack. Copies through a managed reference: the
+    /// <c>fixed</c> that the pointer path needs keeps a pinned local on the stack, a store and reload on every call
+    /// that showed at one to four packets per call. False, having done nothing, otherwise.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool GetInto(Span<Packet> packets, MempoolCache? cache)
+    private static bool TryPopFromCache(Span<Packet> packets, MempoolCache? cache)
     {
         uint n = (uint)packets.Length;
-        if (cache is null || n >= cache.Size || cache.Length < n || _debugState is not null)
-            return GetIntoPinned(packets, cache);
-        BulkCopy.PopReversed(ref Unsafe.As<Packet, nint>(ref MemoryMarshal.GetReference(packets)), cache.Objects + cache.Length, n);
-        cache.Length -= n;
+        if (cache is null || n >= cache.UncheckedGetLimit || cache.Length < n)
+            return false;
+        uint length = cache.Length;
+        BulkCopy.PopReversed(ref Unsafe.As<Packet, nint>(ref MemoryMarshal.GetReference(packets)), cache.Objects + length, n);
+        cache.Length = length - n;
         return true;
     }
 
@@ -255,20 +306,32 @@ public sealed unsafe partial class MbufPool : IDisposable
             return GetBulkRaw((Mbuf**)p, (uint)packets.Length, cache);
     }
 
-    /// <summary><see cref="PutBulkRaw"/> from a caller's span; the common case copies through a reference, as <see cref="GetInto"/>.</summary>
+    /// <summary><see cref="PutBulkRaw"/> from a caller's span: <see cref="TryPushToCache"/>, else the full path.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void PutFrom(ReadOnlySpan<Packet> packets, MempoolCache? cache)
     {
-        uint n = (uint)packets.Length;
-        if (cache is null || n > cache.FlushThreshold || _debugState is not null)
-        {
+        if (!TryPushToCache(packets, cache))
             PutFromPinned(packets, cache);
-            return;
-        }
-        BulkCopy.Forward(cache.Objects + cache.Length, ref Unsafe.As<Packet, byte>(ref MemoryMarshal.GetReference(packets)), (nuint)n * (nuint)sizeof(nint));
-        cache.Length += n;
-        if (cache.Length >= cache.FlushThreshold)
+    }
+
+    /// <summary>
+    /// The common put: the pool keeps no debug state and the objects fit under the flush threshold
+    /// (<see cref="MempoolCache.UncheckedPutLimit"/>), so they go straight onto the stack, copied through a reference
+    /// as in <see cref="TryPopFromCache"/>; a stack that reaches the threshold flushes as <see cref="PutBulkRaw"/> does.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryPushToCache(ReadOnlySpan<Packet> packets, MempoolCache? cache)
+    {
+        uint n = (uint)packets.Length;
+        if (cache is null || n > cache.UncheckedPutLimit)
+            return false;
+        uint length = cache.Length;
+        BulkCopy.Forward(cache.Objects + length, ref Unsafe.As<Packet, byte>(ref MemoryMarshal.GetReference(packets)), (nuint)n * (nuint)sizeof(nint));
+        length += n;
+        cache.Length = length;
+        if (length >= cache.FlushThreshold)
             FlushCache(cache);
+        return true;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -283,13 +346,13 @@ public sealed unsafe partial class MbufPool : IDisposable
     /// be this pool's (a mismatch would mix two pools' objects) and, in debug mode, used on the lcore it belongs to.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private MempoolCache? Use(MbufPoolCache cache)
+    private MempoolCache? Use(MbufPool? owner, MempoolCache? cache)
     {
-        if (cache.Pool != this && cache.Pool is not null)
-            ReportOtherPoolsCache(cache.Pool);
-        if (_debugState is not null && cache.Cache is not null && cache.LcoreId != Lcore.CurrentId)
+        if (owner != this && owner is not null)
+            ReportOtherPoolsCache(owner);
+        if (_debugState is not null && cache is not null && cache.LcoreId != Lcore.CurrentId)
             ReportForeignCache(cache.LcoreId);
-        return cache.Cache;
+        return cache;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -412,7 +475,7 @@ public sealed unsafe partial class MbufPool : IDisposable
     [MethodImpl(MethodImplOptions.NoInlining)]
     private MempoolCache CreateCache(int lcoreId)
     {
-        var cache = new MempoolCache(CacheSize);
+        var cache = new MempoolCache(CacheSize, lcoreId, checkedPool: _debugState is not null);
         // Only the owning lcore creates its cache; the write is published for counter readers.
         Volatile.Write(ref _caches[lcoreId], cache);
         return cache;

@@ -14,16 +14,16 @@ namespace PacketPlane.Memory;
 /// </remarks>
 public readonly struct MbufPoolCache
 {
-    internal MbufPoolCache(MbufPool pool, MempoolCache? cache, int lcoreId)
+    internal MbufPoolCache(MbufPool pool, MempoolCache? cache)
     {
         Pool = pool;
         Cache = cache;
-        LcoreId = lcoreId;
     }
 
+    // Two references and nothing else: a 16-byte struct travels in two registers (System V), so a caller's loop
+    // keeps it there; a third field made it go through the stack on every call. The lcore is in the cache itself.
     internal readonly MbufPool? Pool;
     internal readonly MempoolCache? Cache;
-    internal readonly int LcoreId;
 
     /// <summary>
     /// True when calls with this value go through a cache; false on a thread that is not an lcore, for a pool

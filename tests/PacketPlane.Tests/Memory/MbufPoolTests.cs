@@ -178,6 +178,23 @@ public class MbufPoolTests
     }
 
     [Fact]
+    public void A_debug_pool_checks_every_put_through_an_explicit_cache_for_double_frees()
+    {
+        // The inlined get and put skip every check; a debug pool's caches must send them all down the checked path.
+        using MbufPool pool = MbufPool.Create("cache_dbg_free", 256, cacheSize: 32, options: new MbufPoolOptions { Debug = true });
+        using var _ = LcoreIdentity.As(12);
+        MbufPoolCache cache = pool.GetLcoreCache();
+        var packets = new Packet[4];
+        Assert.Equal(4, pool.RawAllocBulk(packets, cache));
+        pool.RawFreeBulk(packets, cache);
+        Assert.Equal(0, pool.DoubleFreeCount);
+        pool.RawFreeBulk(packets.AsSpan(0, 1), cache); // the first packet a second time
+        Assert.Equal(1, pool.DoubleFreeCount);
+        Assert.Equal(256, pool.Available); // dropped, not cached twice
+        Assert.Equal(0, pool.InUse);
+    }
+
+    [Fact]
     public void Non_lcore_threads_bypass_caches()
     {
         using MbufPool pool = MbufPool.Create("nocache", 256, cacheSize: 32);
