@@ -50,8 +50,8 @@ Task("Bench")
 // Side by side with DPDK on this machine (root): benchmarks/compare/all.sh installs Debian's DPDK packages if
 // missing, builds DPDK's examples in a scratch folder, runs every workload alternately for DPDK and PacketPlane
 // and writes artifacts/compare/<time>/summary.md (table.md: the table alone, for benchmarks/README.md).
-// `--quick=true` for the ~17-minute run, `--only="l2fwd testpmd"` or `--skip="mempool"` for a subset.
-// About 2 hours in full (DPDK's mempool autotest alone ~70 minutes; --skip="mempool" saves it).
+// `--quick=true` for the ~19-minute run, `--only="l2fwd testpmd"` or `--skip="mempool"` for a subset.
+// About 50 minutes in full.
 var quick = Argument("quick", false);
 var only = Argument("only", "");
 var skip = Argument("skip", "");

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Every side-by-side comparison with DPDK, one after the other on this machine, and one table at the end.
 #
-#   benchmarks/compare/all.sh            # full run, about 2 hours on 2 vCPUs (DPDK's mempool autotest alone ~70 min)
-#   QUICK=1 benchmarks/compare/all.sh    # fewer, shorter rounds, no mempool autotest: ~17 minutes
+#   benchmarks/compare/all.sh            # full run, about 50 minutes on 2 vCPUs
+#   QUICK=1 benchmarks/compare/all.sh    # fewer, shorter rounds: ~19 minutes
 #   ONLY="testpmd l2fwd" benchmarks/compare/all.sh   # a subset (names as in the step list below)
 #   SKIP="mempool hash" benchmarks/compare/all.sh    # everything but these
 #
@@ -102,7 +102,7 @@ if ((QUICK)); then
     step latency      400 env SECONDS_PER_RUN=5 GC_TABLE=0 benchmarks/compare/latency.sh
     step ring         300 env ROUNDS=1 benchmarks/compare/ring_perf.sh
     step lpm          400 env ROUNDS=1 benchmarks/compare/lpm_perf.sh
-    SKIP="$SKIP mempool"   # DPDK's mempool_perf_autotest alone takes ~70 minutes (5 s a case, fixed in DPDK)
+    step mempool      300 env ROUNDS=1 benchmarks/compare/mempool_perf.sh 1
 else
     step testpmd      600 env ROUNDS=5 DURATION=10 benchmarks/compare/testpmd_null.sh
     step testpmd-aot  600 env PP_AOT=1 ROUNDS=3 DURATION=10 benchmarks/compare/testpmd_null.sh
@@ -116,6 +116,9 @@ else
     step latency      900 env SECONDS_PER_RUN=10 GC_TABLE=1 benchmarks/compare/latency.sh
     step ring         900 env ROUNDS=3 benchmarks/compare/ring_perf.sh
     step lpm          900 env ROUNDS=2 benchmarks/compare/lpm_perf.sh
+    # The autotest's one-lcore cases (mempool/mempool_1core.c) against ours, 3 alternating rounds of 2 s a case;
+    # AUTOTEST=1 benchmarks/compare/mempool_perf.sh runs DPDK's whole 70-minute autotest instead.
+    step mempool      900 env ROUNDS=3 benchmarks/compare/mempool_perf.sh 2
 fi
 # L3Fwd (LPM and EM) comes from its own script (samples/L3Fwd's branch); it reports the same RESULT lines.
 if wanted l3fwd; then
@@ -126,8 +129,6 @@ if wanted l3fwd; then
     fi
 fi
 step hash    900 env ROUNDS=1 benchmarks/compare/hash_perf.sh
-# DPDK 22.11's autotest: 4 pool setups x 1, 2 and all lcores x 60 cases x 5 s = 60 min, plus ours twice: allow 95.
-step mempool 5700 benchmarks/compare/mempool_perf.sh 5
 
 # The table, in the README's column order (benchmarks/README.md, "Results"): table.md is only the table, ready to
 # paste; summary.md adds the run's conditions above it.

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# Side by side: DPDK 22.11 `dpdk-test mempool_perf_autotest` against PacketPlane's equivalent
-# (Perf/MempoolPerf.cs: one lcore, n_keep objects got in bulks of n_get_bulk and put back in bulks of
-# n_put_bulk, pool of lcores*(128+512)-1 objects, cache 512 or none). DPDK's autotest runs ~70 minutes
-# (5 s per case over every pool type and core count); this script keeps only the one-core cases it shares
-# with ours and prints rate (objects/s) and cycles per object, with the ratio PacketPlane/DPDK in cycles.
-#   usage: benchmarks/compare/mempool_perf.sh [SECONDS_PER_CASE]
-# Knobs: MAIN_LCORE=1 runs both sides' one-core cases on CPU 1 (dpdk-test --main-lcore 1), leaving CPU 0 to other
-# work during the 70 minutes; both sides still get lcores 0-1, because DPDK's cached pool needs two lcores' worth of
-# objects. KEEP_LOGS=DIR keeps the raw outputs (pp.1, dpdk, pp.2) in DIR. DPDK_LOG=FILE re-measures only our side
-# against a DPDK output kept earlier (KEEP_LOGS=DIR gives DIR/dpdk), for a change to our side without another
-# 70 minutes; the header line then gives the time of that DPDK run, and published figures must say so.
+# Side by side: DPDK 22.11's mempool_perf_autotest against PacketPlane's equivalent (Perf/MempoolPerf.cs: one
+# lcore, n_keep objects got in bulks of n_get_bulk and put back in bulks of n_put_bulk, pool of
+# lcores*(128+512)-1 objects, cache 512 or none), in cycles per object with the ratio PacketPlane/DPDK.
+#   usage: benchmarks/compare/mempool_perf.sh [SECONDS_PER_CASE]      (default 1; about 40 s a side a round)
+# By default DPDK's side is mempool/mempool_1core.c, the autotest's one-lcore cases alone, compiled here against
+# libdpdk with the C flags Debian built dpdk-test with (dpkg-buildflags: -O2), and the two sides run in ROUNDS
+# (default 3) alternating rounds, so both see the same machine state; medians over the rounds. The twin gives the
+# autotest's figures within run-to-run noise (benchmarks/README.md shows the check). DPDK_CFLAGS replaces the
+# Debian flags (say "-O3", as DPDK's own examples build).
+# Knobs: MAIN_LCORE=1 runs both sides' one-core cases on CPU 1 (--main-lcore 1), leaving CPU 0 to other work;
+# both sides still get lcores 0-1, which sizes the pool. KEEP_LOGS=DIR keeps the raw outputs in DIR.
+# AUTOTEST=1 runs the real `dpdk-test mempool_perf_autotest` instead of the twin: every pool type and core count,
+# ~70 minutes, our side before and after it. DPDK_LOG=FILE re-measures only our side against a DPDK output kept
+# earlier (DIR/dpdk.1 from KEEP_LOGS); the header line then gives that output's time, and figures must say so.
 source "$(dirname "$0")/common.sh"
-SECONDS_PER_CASE="${1:-5}"
+SECONDS_PER_CASE="${1:-1}"
+ROUNDS="${ROUNDS:-3}"
 need dpdk-test "apt-get install dpdk"
 build_benchmarks
 export PP_TSC_HZ="$(dpdk_tsc_hz)"
@@ -21,25 +25,43 @@ if [[ -n "${MAIN_LCORE:-}" ]]; then
     export PP_MAIN_LCORE="$MAIN_LCORE"
 fi
 out="$(mktemp -d)"
-# Run from a private copy so that a rebuild of the tree during DPDK's 70 minutes cannot change our second round.
+# Run from a private copy so that a rebuild of the tree during a long run cannot change a later round.
 cp -r "$(dirname "$BENCH_DLL")" "$out/bench"
 bench="$out/bench/$(basename "$BENCH_DLL")"
-dotnet "$bench" mempool_perf "$SECONDS_PER_CASE" >"$out/pp.1" 2>&1
+ours() { dotnet "$bench" mempool_perf "$SECONDS_PER_CASE" >"$out/pp.$1" 2>&1; }
 if [[ -n "${DPDK_LOG:-}" ]]; then
-    cp "$DPDK_LOG" "$out/dpdk"
+    cp "$DPDK_LOG" "$out/dpdk.1"
     dpdk_when="DPDK output from an earlier run, $(date -u -r "$DPDK_LOG" +%Y-%m-%dT%H:%MZ)"
+    ours 1 && ours 2
+    dpdk_note="dpdk-test mempool_perf_autotest (earlier output), n_keep=128, one lcore"
+elif [[ "${AUTOTEST:-0}" == 1 ]]; then
+    ours 1
+    echo mempool_perf_autotest | dpdk-test --no-pci --in-memory -l 0-1 "${dpdk_main[@]}" --log-level=lib.eal:error >"$out/dpdk.1" 2>&1
+    ours 2
+    dpdk_when="dpdk-test mempool_perf_autotest, same run"
+    dpdk_note="dpdk-test mempool_perf_autotest, n_keep=128, one lcore"
 else
-    echo mempool_perf_autotest | dpdk-test --no-pci --in-memory -l 0-1 "${dpdk_main[@]}" --log-level=lib.eal:error >"$out/dpdk" 2>&1
-    dpdk_when="same run"
+    pkg-config --exists libdpdk || { echo "pkg-config finds no libdpdk: apt-get install libdpdk-dev" >&2; exit 1; }
+    need gcc "apt-get install gcc"
+    cflags="${DPDK_CFLAGS:-$(dpkg-buildflags --get CFLAGS)}"
+    # shellcheck disable=SC2046,SC2086 # word splitting of the flag lists is intended
+    gcc $cflags -Wall -Wextra -Werror $(pkg-config --cflags libdpdk) "$REPO/benchmarks/compare/mempool/mempool_1core.c" \
+        -o "$out/mempool_1core" $(pkg-config --libs libdpdk)
+    for ((round = 1; round <= ROUNDS; round++)); do
+        ours "$round"
+        "$out/mempool_1core" --no-pci --in-memory -l 0-1 "${dpdk_main[@]}" --log-level=lib.eal:error -- "$SECONDS_PER_CASE" \
+            >"$out/dpdk.$round" 2>&1 || { cat "$out/dpdk.$round" >&2; exit 1; }
+    done
+    dpdk_when="mempool_1core.c (the autotest's one-lcore cases, C flags: $cflags), $ROUNDS alternating rounds"
+    dpdk_note="mempool_perf_autotest's one-lcore loop (mempool_1core.c), n_keep=128, $ROUNDS alternating rounds"
 fi
-dotnet "$bench" mempool_perf "$SECONDS_PER_CASE" >"$out/pp.2" 2>&1
 if [[ -n "${KEEP_LOGS:-}" ]]; then
-    mkdir -p "$KEEP_LOGS" && cp "$out/pp.1" "$out/dpdk" "$out/pp.2" "$KEEP_LOGS/"
+    mkdir -p "$KEEP_LOGS" && cp "$out"/pp.* "$out"/dpdk.* "$KEEP_LOGS/"
 fi
-echo "mempool_perf: $(machine_line) | TSC ${PP_TSC_HZ} Hz | PacketPlane before and after DPDK, median | $dpdk_when"
-python3 - "$out" "$PP_TSC_HZ" <<'PY'
-import re, statistics, sys
-out, hz = sys.argv[1], float(sys.argv[2])
+echo "mempool_perf: $(machine_line) | TSC ${PP_TSC_HZ} Hz | medians | DPDK: $dpdk_when"
+python3 - "$out" "$PP_TSC_HZ" "${dpdk_note:-}" <<'PY'
+import glob, re, statistics, sys
+out, hz, note = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 rx = re.compile(r'mempool_autotest cache=(\d+) cores=1 n_get_bulk=(\d+) n_put_bulk=(\d+) n_keep=(\d+)(?: constant_n=0)? rate_persec=(\d+)')
 def collect(files):
     vals = {}
@@ -53,8 +75,8 @@ def collect(files):
             if m and section and 'for ' not in section and 'user-owned' not in section:
                 vals.setdefault(m.groups()[:4], []).append(int(m.group(5)))
     return vals
-dpdk = collect([f"{out}/dpdk"])
-pp = collect([f"{out}/pp.1", f"{out}/pp.2"])
+dpdk = collect(sorted(glob.glob(f"{out}/dpdk.*")))
+pp = collect(sorted(glob.glob(f"{out}/pp.*")))
 # PacketPlane/DPDK as in every other table: above 1 PacketPlane is faster (DPDK's cycles over ours).
 print("| cache | get | put | keep | DPDK objects/s | DPDK cycles/object | PacketPlane objects/s | PacketPlane cycles/object | PacketPlane/DPDK |")
 print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -63,9 +85,10 @@ for key, d in dpdk.items():
     dr, pr = statistics.median(d), statistics.median(pp[key])
     print(f"| {key[0]} | {key[1]} | {key[2]} | {key[3]} | {dr:,.0f} | {hz/dr:.2f} | {pr:,.0f} | {hz/pr:.2f} | {pr/dr:.2f} |")
 # Headline rows for all.sh: ratio = DPDK cycles / PacketPlane cycles (above 1 PacketPlane is faster).
-for key, name in ((("512", "32", "32", "128"), "mempool get/put bulk 32, cache 512"), (("0", "32", "32", "128"), "mempool get/put bulk 32, no cache")):
+for key, name in ((("512", "32", "32", "128"), "mempool get/put bulk 32, cache 512"), (("0", "32", "32", "128"), "mempool get/put bulk 32, no cache"),
+                  (("512", "1", "1", "128"), "mempool get/put bulk 1, cache 512"), (("0", "1", "1", "128"), "mempool get/put bulk 1, no cache")):
     if key in dpdk and key in pp:
         dr, pr = statistics.median(dpdk[key]), statistics.median(pp[key])
-        print(f"RESULT|{name}|cycles/object|{hz/dr:.2f}|{hz/pr:.2f}|{pr/dr:.2f}|{hz/dr:.2f}|{hz/pr:.2f}|n/a|n/a|dpdk-test mempool_perf_autotest, n_keep=128, one lcore")
+        print(f"RESULT|{name}|cycles/object|{hz/dr:.2f}|{hz/pr:.2f}|{pr/dr:.2f}|{hz/dr:.2f}|{hz/pr:.2f}|n/a|n/a|{note}")
 PY
 rm -rf "$out"
