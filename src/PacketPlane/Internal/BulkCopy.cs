@@ -27,6 +27,11 @@ internal static unsafe class BulkCopy
     /// that showed at one or four packets per call). The GC may move <paramref name="src"/> at any instruction; the
     /// loads go through the reference, so they follow it.
     /// </summary>
+    /// <remarks>
+    /// The same loop as <see cref="Forward(ref byte, ref byte, nuint)"/> but storing through a pointer. It is kept
+    /// apart on purpose: inlined into a caller's loop (the mempool's cached put), the by-reference stores measured
+    /// 17 to 44 % slower at one to four objects per call, 5 alternating rounds of mempool_perf.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Forward(void* dst, ref byte src, nuint bytes)
     {
@@ -45,6 +50,30 @@ internal static unsafe class BulkCopy
             *(ulong*)(d + i) = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref src, i));
         for (; i < bytes; i++)
             d[i] = Unsafe.Add(ref src, i);
+    }
+
+    /// <summary>
+    /// <see cref="Forward(void*, void*, nuint)"/> between managed references: rings copy to and from a caller's span
+    /// this way, without pinning it. The GC may move either side at any instruction; every load and store goes
+    /// through the references, so they follow it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Forward(ref byte dst, ref byte src, nuint bytes)
+    {
+        if (Vector256.IsHardwareAccelerated && bytes >= (nuint)Vector256<byte>.Count)
+        {
+            nuint last = bytes - (nuint)Vector256<byte>.Count;
+            for (nuint offset = 0; offset < last; offset += (nuint)Vector256<byte>.Count)
+                Vector256.LoadUnsafe(ref src, offset).StoreUnsafe(ref dst, offset);
+            Vector256.LoadUnsafe(ref src, last).StoreUnsafe(ref dst, last);
+            return;
+        }
+        // Under 32 bytes (or no 256-bit vectors): pointer-sized steps, then bytes.
+        nuint i = 0;
+        for (; i + 8 <= bytes; i += 8)
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, i), Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref src, i)));
+        for (; i < bytes; i++)
+            Unsafe.Add(ref dst, i) = Unsafe.Add(ref src, i);
     }
 
     /// <summary>

@@ -250,7 +250,21 @@ public sealed unsafe partial class MbufPool : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private int RawAllocChecked(Span<Packet> packets, MbufPool? owner, MempoolCache? cache)
+    private int RawAllocChecked(Span<Packet> packets, MbufPool? owner, MempoolCache? cache) =>
+        cache is null && owner == this && _debugState is null ? RawAllocFromRing(packets) : RawAllocThroughCache(packets, owner, cache);
+
+    /// <summary>
+    /// A cacheless pool's get: straight from the ring into the caller's span, through a reference rather than
+    /// <c>fixed</c>. The pinned local was a store on the stack that the ring's compare-and-swap had to wait for.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int RawAllocFromRing(Span<Packet> packets) =>
+        _ring.Dequeue(ref Unsafe.As<Packet, nint>(ref MemoryMarshal.GetReference(packets)), (uint)packets.Length, burst: false) == (uint)packets.Length
+            ? packets.Length
+            : 0;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int RawAllocThroughCache(Span<Packet> packets, MbufPool? owner, MempoolCache? cache)
     {
         cache = Use(owner, cache);
         fixed (Packet* p = packets)
@@ -259,6 +273,20 @@ public sealed unsafe partial class MbufPool : IDisposable
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void RawFreeChecked(ReadOnlySpan<Packet> packets, MbufPool? owner, MempoolCache? cache)
+    {
+        if (cache is null && owner == this && _debugState is null)
+            RawFreeToRing(packets);
+        else
+            RawFreeThroughCache(packets, owner, cache);
+    }
+
+    /// <summary>A cacheless pool's put, through a reference for the reason <see cref="RawAllocFromRing"/> gives.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RawFreeToRing(ReadOnlySpan<Packet> packets) =>
+        _ring.Enqueue(ref Unsafe.As<Packet, nint>(ref MemoryMarshal.GetReference(packets)), (uint)packets.Length, burst: false);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RawFreeThroughCache(ReadOnlySpan<Packet> packets, MbufPool? owner, MempoolCache? cache)
     {
         cache = Use(owner, cache);
         fixed (Packet* p = packets)

@@ -111,35 +111,23 @@ public abstract unsafe class Ring<T> : IDisposable where T : unmanaged
     public bool IsFull => Count == Capacity;
 
     /// <summary>Enqueues all of <paramref name="items"/> or none; returns items.Length or 0.</summary>
-    public int EnqueueBulk(ReadOnlySpan<T> items)
-    {
-        fixed (T* p = items)
-            return (int)Enqueue(p, (uint)items.Length, burst: false);
-    }
+    public int EnqueueBulk(ReadOnlySpan<T> items) =>
+        (int)Enqueue(ref MemoryMarshal.GetReference(items), (uint)items.Length, burst: false);
 
     /// <summary>Enqueues as many of <paramref name="items"/> as fit, in order; returns how many.</summary>
-    public int EnqueueBurst(ReadOnlySpan<T> items)
-    {
-        fixed (T* p = items)
-            return (int)Enqueue(p, (uint)items.Length, burst: true);
-    }
+    public int EnqueueBurst(ReadOnlySpan<T> items) =>
+        (int)Enqueue(ref MemoryMarshal.GetReference(items), (uint)items.Length, burst: true);
 
     /// <summary>Fills all of <paramref name="items"/> or nothing; returns items.Length or 0.</summary>
-    public int DequeueBulk(Span<T> items)
-    {
-        fixed (T* p = items)
-            return (int)Dequeue(p, (uint)items.Length, burst: false);
-    }
+    public int DequeueBulk(Span<T> items) =>
+        (int)Dequeue(ref MemoryMarshal.GetReference(items), (uint)items.Length, burst: false);
 
     /// <summary>Dequeues up to items.Length elements into <paramref name="items"/>; returns how many.</summary>
-    public int DequeueBurst(Span<T> items)
-    {
-        fixed (T* p = items)
-            return (int)Dequeue(p, (uint)items.Length, burst: true);
-    }
+    public int DequeueBurst(Span<T> items) =>
+        (int)Dequeue(ref MemoryMarshal.GetReference(items), (uint)items.Length, burst: true);
 
     /// <summary>Enqueues one element; false when the ring is full.</summary>
-    public bool TryEnqueue(T item) => Enqueue(&item, 1, burst: false) == 1;
+    public bool TryEnqueue(T item) => Enqueue(ref item, 1, burst: false) == 1;
 
     /// <summary>Dequeues one element; false when the ring is empty.</summary>
     public bool TryDequeue(out T item)
@@ -151,10 +139,22 @@ public abstract unsafe class Ring<T> : IDisposable where T : unmanaged
     }
 
     /// <summary>Pointer form of enqueue used by pools and drivers; bulk when <paramref name="burst"/> is false.</summary>
-    internal abstract uint Enqueue(T* items, uint n, bool burst);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal uint Enqueue(T* items, uint n, bool burst) => Enqueue(ref *items, n, burst);
 
     /// <summary>Pointer form of dequeue used by pools and drivers; bulk when <paramref name="burst"/> is false.</summary>
-    internal abstract uint Dequeue(T* items, uint n, bool burst);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal uint Dequeue(T* items, uint n, bool burst) => Dequeue(ref *items, n, burst);
+
+    /// <summary>
+    /// Enqueue from a managed reference to the first of <paramref name="n"/> elements, what the span forms pass: no
+    /// <c>fixed</c>, whose pinned local is a store on the stack that the multi-producer compare-and-swap then
+    /// waits for (a cacheless mempool get and put paid several cycles for it).
+    /// </summary>
+    internal abstract uint Enqueue(ref T items, uint n, bool burst);
+
+    /// <summary>Dequeue into a managed reference to the first of <paramref name="n"/> elements; see <see cref="Enqueue(ref T, uint, bool)"/>.</summary>
+    internal abstract uint Dequeue(ref T items, uint n, bool burst);
 
     /// <summary>Frees the ring's memory. Idempotent; the ring must no longer be in use.</summary>
     public void Dispose()
@@ -174,29 +174,29 @@ public abstract unsafe class Ring<T> : IDisposable where T : unmanaged
 
     /// <summary>Copies <paramref name="n"/> elements into the slots starting at free-running index <paramref name="index"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private protected void CopyIn(uint index, T* src, uint n)
+    private protected void CopyIn(uint index, ref T src, uint n)
     {
         uint start = index & _mask;
         uint first = Math.Min(n, _mask + 1 - start);
-        CopyElements(_slots + start, src, first);
+        CopyElements(ref _slots[start], ref src, first);
         if (first < n)
-            CopyElements(_slots, src + first, n - first);
+            CopyElements(ref *_slots, ref Unsafe.Add(ref src, first), n - first);
     }
 
     /// <summary>Copies <paramref name="n"/> elements out of the slots starting at free-running index <paramref name="index"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private protected void CopyOut(uint index, T* dst, uint n)
+    private protected void CopyOut(uint index, ref T dst, uint n)
     {
         uint start = index & _mask;
         uint first = Math.Min(n, _mask + 1 - start);
-        CopyElements(dst, _slots + start, first);
+        CopyElements(ref dst, ref _slots[start], first);
         if (first < n)
-            CopyElements(dst + first, _slots, n - first);
+            CopyElements(ref Unsafe.Add(ref dst, first), ref *_slots, n - first);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyElements(T* dst, T* src, uint n) =>
-        BulkCopy.Forward(dst, src, (nuint)n * (nuint)sizeof(T));
+    private static void CopyElements(ref T dst, ref T src, uint n) =>
+        BulkCopy.Forward(ref Unsafe.As<T, byte>(ref dst), ref Unsafe.As<T, byte>(ref src), (nuint)n * (nuint)sizeof(T));
 }
 
 /// <summary>

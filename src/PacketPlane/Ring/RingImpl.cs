@@ -36,22 +36,22 @@ internal sealed unsafe class RingImpl<T, TProd, TCons> : Ring<T>
     {
     }
 
-    internal override uint Enqueue(T* items, uint n, bool burst)
+    internal override uint Enqueue(ref T items, uint n, bool burst)
     {
         uint head = ReserveProducer(ref n, burst);
         if (n == 0)
             return 0;
-        CopyIn(head, items, n);
+        CopyIn(head, ref items, n);
         PublishProducer(head, head + n);
         return n;
     }
 
-    internal override uint Dequeue(T* items, uint n, bool burst)
+    internal override uint Dequeue(ref T items, uint n, bool burst)
     {
         uint head = ReserveConsumer(ref n, burst);
         if (n == 0)
             return 0;
-        CopyOut(head, items, n);
+        CopyOut(head, ref items, n);
         PublishConsumer(head, head + n);
         return n;
     }

@@ -15,8 +15,10 @@ public class BulkCopyTests
     private const byte Sentinel = 0xA5;
     private const int Guard = 64;
 
-    [Fact]
-    public void Forward_copies_every_length_from_0_to_520_exactly_and_writes_nothing_around_the_destination()
+    [Theory]
+    [InlineData(false)] // through pointers (the span helper pins), as pools and drivers call it
+    [InlineData(true)] // between managed references, as rings copy to and from a caller's span
+    public void Forward_copies_every_length_from_0_to_520_exactly_and_writes_nothing_around_the_destination(bool byReference)
     {
         var source = new byte[520 + 31];
         for (int i = 0; i < source.Length; i++)
@@ -30,7 +32,10 @@ public class BulkCopyTests
             // Inside the destination, the complement of what should arrive: a byte left uncopied always shows.
             for (int i = 0; i < length; i++)
                 buffer[Guard + dstOffset + i] = (byte)~source[srcOffset + i];
-            BulkCopy.Forward(buffer.AsSpan(Guard + dstOffset, length), source.AsSpan(srcOffset, length));
+            if (byReference)
+                BulkCopy.Forward(ref buffer[Guard + dstOffset], ref source[srcOffset], (nuint)length);
+            else
+                BulkCopy.Forward(buffer.AsSpan(Guard + dstOffset, length), source.AsSpan(srcOffset, length));
             for (int i = 0; i < Guard + dstOffset; i++)
                 Assert.True(buffer[i] == Sentinel, $"length {length}: byte {i - Guard - dstOffset} before the destination was written");
             for (int i = 0; i < length; i++)
