@@ -183,7 +183,7 @@ public sealed unsafe partial class MbufPool : IDisposable
     /// Fills all of <paramref name="packets"/> with fresh packets or none of it (rte_pktmbuf_alloc_bulk);
     /// returns packets.Length or 0.
     /// </summary>
-    public int AllocBulk(Span<Packet> packets) => AllocInto(packets, CacheFor(Lcore.CurrentId));
+    public int AllocBulk(Span<Packet> packets) => GetInto(packets, CacheFor(Lcore.CurrentId)) ? ResetAll(packets) : 0;
 
     /// <summary>
     /// Takes all of <paramref name="packets"/> from the pool or none, without resetting them (rte_mempool_get_bulk /
@@ -210,14 +210,8 @@ public sealed unsafe partial class MbufPool : IDisposable
 
     /// <summary><see cref="AllocBulk(Span{Packet})"/> through <paramref name="cache"/> (from <see cref="GetLcoreCache"/>).</summary>
     /// <exception cref="ArgumentException"><paramref name="cache"/> belongs to another pool.</exception>
-    public int AllocBulk(Span<Packet> packets, MbufPoolCache cache)
-    {
-        if (cache.Pool != this || !TryPopFromCache(packets, cache.Cache))
-            return AllocChecked(packets, cache.Pool, cache.Cache);
-        foreach (Packet packet in packets)
-            ResetForAlloc(packet.M);
-        return packets.Length;
-    }
+    public int AllocBulk(Span<Packet> packets, MbufPoolCache cache) =>
+        RawAllocBulk(packets, cache) == 0 ? 0 : ResetAll(packets);
 
     /// <summary><see cref="RawAllocBulk(Span{Packet})"/> through <paramref name="cache"/> (rte_mempool_generic_get).</summary>
     /// <exception cref="ArgumentException"><paramref name="cache"/> belongs to another pool.</exception>
@@ -236,22 +230,18 @@ public sealed unsafe partial class MbufPool : IDisposable
             RawFreeChecked(packets, cache.Pool, cache.Cache);
     }
 
-    // The paths behind the inlined compares, one call each (the cacheless pool lives here, so no second call).
-    // The cache travels as its two fields, not the struct, so the caller never has to put the struct in memory.
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private int AllocChecked(Span<Packet> packets, MbufPool? owner, MempoolCache? cache)
-    {
-        if (RawAllocChecked(packets, owner, cache) == 0)
-            return 0;
-        foreach (Packet packet in packets)
-            ResetForAlloc(packet.M);
-        return packets.Length;
-    }
+    // The paths behind the inlined compares. A cacheless pool's get and put take one call to reach the ring; the
+    // rest (a refill or flush, a debug pool, another pool's value) take two. The cache travels as its two fields,
+    // not the struct, so the caller never has to put the struct in memory.
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private int RawAllocChecked(Span<Packet> packets, MbufPool? owner, MempoolCache? cache) =>
-        cache is null && owner == this && _debugState is null ? RawAllocFromRing(packets) : RawAllocThroughCache(packets, owner, cache);
+        IsPlainCachelessUse(owner, cache) ? RawAllocFromRing(packets) : RawAllocThroughCache(packets, owner, cache);
+
+    /// <summary>This pool's own cacheless value, on a pool without debug state: the ring alone serves it, unchecked.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool IsPlainCachelessUse(MbufPool? owner, MempoolCache? cache) =>
+        cache is null && owner == this && _debugState is null;
 
     /// <summary>
     /// A cacheless pool's get: straight from the ring into the caller's span, through a reference rather than
@@ -264,17 +254,13 @@ public sealed unsafe partial class MbufPool : IDisposable
             : 0;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private int RawAllocThroughCache(Span<Packet> packets, MbufPool? owner, MempoolCache? cache)
-    {
-        cache = Use(owner, cache);
-        fixed (Packet* p = packets)
-            return GetBulkRaw((Mbuf**)p, (uint)packets.Length, cache) ? packets.Length : 0;
-    }
+    private int RawAllocThroughCache(Span<Packet> packets, MbufPool? owner, MempoolCache? cache) =>
+        GetIntoPinned(packets, Use(owner, cache)) ? packets.Length : 0;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void RawFreeChecked(ReadOnlySpan<Packet> packets, MbufPool? owner, MempoolCache? cache)
     {
-        if (cache is null && owner == this && _debugState is null)
+        if (IsPlainCachelessUse(owner, cache))
             RawFreeToRing(packets);
         else
             RawFreeThroughCache(packets, owner, cache);
@@ -286,19 +272,13 @@ public sealed unsafe partial class MbufPool : IDisposable
         _ring.Enqueue(ref Unsafe.As<Packet, nint>(ref MemoryMarshal.GetReference(packets)), (uint)packets.Length, burst: false);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void RawFreeThroughCache(ReadOnlySpan<Packet> packets, MbufPool? owner, MempoolCache? cache)
-    {
-        cache = Use(owner, cache);
-        fixed (Packet* p = packets)
-            PutBulkRaw((Mbuf**)p, (uint)packets.Length, cache);
-    }
+    private void RawFreeThroughCache(ReadOnlySpan<Packet> packets, MbufPool? owner, MempoolCache? cache) =>
+        PutFromPinned(packets, Use(owner, cache));
 
-    /// <summary><see cref="GetInto"/>, then each packet reset as rte_pktmbuf_alloc_bulk does.</summary>
+    /// <summary>Resets each packet as rte_pktmbuf_alloc_bulk does after its get; returns how many.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int AllocInto(Span<Packet> packets, MempoolCache? cache)
+    private int ResetAll(Span<Packet> packets)
     {
-        if (!GetInto(packets, cache))
-            return 0;
         foreach (Packet packet in packets)
             ResetForAlloc(packet.M);
         return packets.Length;
