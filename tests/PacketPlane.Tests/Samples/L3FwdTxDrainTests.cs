@@ -30,11 +30,7 @@ public sealed class L3FwdTxDrainTests
             byte[] frame = Rig.FrameTo(1);
             var burst = new Packet[5];
             Assert.Equal(5, farPool.AllocBulk(burst));
-            foreach (Packet p in burst)
-            {
-                Assert.True(p.TryAppend(frame.Length));
-                frame.CopyTo(p.Data);
-            }
+            Rig.Fill(burst, _ => frame);
             Assert.Equal(5, farA.TxBurst(0, burst));
             IPollWorker worker = app.Forwarders[Lcore];
             var got = new Packet[32];
@@ -89,12 +85,7 @@ public sealed class L3FwdTxDrainTests
                 for (int polls = 0; deliveries.Count < 2 && polls < 200; polls++)
                 {
                     Assert.Equal(32, farPool.AllocBulk(burst));
-                    for (int i = 0; i < 32; i++)
-                    {
-                        byte[] frame = i == 0 ? toPort0 : toPort1;
-                        Assert.True(burst[i].TryAppend(frame.Length));
-                        frame.CopyTo(burst[i].Data);
-                    }
+                    Rig.Fill(burst, i => i == 0 ? toPort0 : toPort1);
                     Assert.Equal(32, farA.TxBurst(0, burst));
                     while (Stopwatch.GetTimestamp() - lastPoll < pollGap)
                     {
@@ -162,6 +153,17 @@ public sealed class L3FwdTxDrainTests
         public EthDev FarA { get; }
 
         public EthDev FarB { get; }
+
+        /// <summary>Writes <paramref name="frameFor"/>(i) into packet i of <paramref name="packets"/>, each fresh from the pool.</summary>
+        public static void Fill(Packet[] packets, Func<int, byte[]> frameFor)
+        {
+            for (int i = 0; i < packets.Length; i++)
+            {
+                byte[] frame = frameFor(i);
+                Assert.True(packets[i].TryAppend(frame.Length));
+                frame.CopyTo(packets[i].Data);
+            }
+        }
 
         /// <summary>A valid IPv4 frame that the default LPM routes send out of <paramref name="port"/>.</summary>
         public static byte[] FrameTo(int port) => L3FwdTraffic.Cases().First(c => c.LpmPort == port && c.Frame.Length > 40).Frame;
