@@ -79,7 +79,7 @@ internal sealed unsafe class RingImpl<T, TProd, TCons> : Ring<T>
             }
             // Reserves [head, next) against other producers; full fence, so the ConsTail read above
             // cannot be reordered after it.
-            uint seen = Interlocked.CompareExchange(ref ht->ProdHead, next, head);
+            uint seen = CompareExchangeHead(ref ht->ProdHead, next, n);
             if (seen == head)
                 return head;
             head = seen;
@@ -123,7 +123,7 @@ internal sealed unsafe class RingImpl<T, TProd, TCons> : Ring<T>
                 ht->ConsHead = next;
                 return head;
             }
-            uint seen = Interlocked.CompareExchange(ref ht->ConsHead, next, head);
+            uint seen = CompareExchangeHead(ref ht->ConsHead, next, n);
             if (seen == head)
                 return head;
             head = seen;
@@ -143,4 +143,15 @@ internal sealed unsafe class RingImpl<T, TProd, TCons> : Ring<T>
         // ReserveProducer, which may then overwrite them.
         Volatile.Write(ref ht->ConsTail, next);
     }
+
+    /// <summary>
+    /// Moves a head from <c>next - n</c> to <paramref name="next"/> if no other thread moved it first; returns the
+    /// head it found. The expected value is passed as <c>next - n</c> rather than as the caller's head variable on
+    /// purpose: given that variable, which the caller still needs afterwards, the JIT kept it in a stack slot across
+    /// the locked instruction, a store right before it and a reload after it on every call. That cost about 3 cycles
+    /// per single-object enqueue plus dequeue (ring_perf MP/MC single, and a cacheless mempool get and put).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint CompareExchangeHead(ref uint head, uint next, uint n) =>
+        Interlocked.CompareExchange(ref head, next, next - n);
 }
