@@ -35,7 +35,9 @@ public sealed unsafe partial class MbufPool : IDisposable
     private static readonly MbufPool?[] s_byId = new MbufPool?[MaxPools];
     private static readonly object s_registryLock = new();
 
-    private readonly Ring<nint> _ring;
+    // The concrete multi-producer, multi-consumer ring (rte_mempool's default "ring_mp_mc" ops), so the ring's
+    // enqueue and dequeue are direct calls the JIT can inline, not virtual ones behind a type check.
+    private readonly RingImpl<nint, MultiThread, MultiThread> _ring;
     private readonly MempoolCache?[] _caches = new MempoolCache?[MaxLcores];
     private readonly ILogger _log;
     private readonly byte* _firstObject;
@@ -58,7 +60,7 @@ public sealed unsafe partial class MbufPool : IDisposable
         long bytes = (long)ElementSize * count;
         Region = Eal.AllocateMemory("mbuf_pool_" + name, bytes, options.NumaNode);
         _firstObject = (byte*)Region.BaseAddress;
-        _ring = Ring<nint>.Create(count, RingFlags.ExactSize, "mp_" + name);
+        _ring = (RingImpl<nint, MultiThread, MultiThread>)Ring<nint>.Create(count, RingFlags.ExactSize, "mp_" + name);
         if (options.Debug)
             InitDebug(count, options.TrackAllocations);
         InitObjects();
@@ -247,7 +249,7 @@ public sealed unsafe partial class MbufPool : IDisposable
     /// A cacheless pool's get: straight from the ring into the caller's span, through a reference rather than
     /// <c>fixed</c>. The pinned local was a store on the stack that the ring's compare-and-swap had to wait for.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int RawAllocFromRing(Span<Packet> packets) =>
         _ring.Dequeue(ref Unsafe.As<Packet, nint>(ref MemoryMarshal.GetReference(packets)), (uint)packets.Length, burst: false) == (uint)packets.Length
             ? packets.Length
@@ -267,7 +269,7 @@ public sealed unsafe partial class MbufPool : IDisposable
     }
 
     /// <summary>A cacheless pool's put, through a reference for the reason <see cref="RawAllocFromRing"/> gives.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void RawFreeToRing(ReadOnlySpan<Packet> packets) =>
         _ring.Enqueue(ref Unsafe.As<Packet, nint>(ref MemoryMarshal.GetReference(packets)), (uint)packets.Length, burst: false);
 
