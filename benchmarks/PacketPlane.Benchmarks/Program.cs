@@ -8,7 +8,7 @@ namespace PacketPlane.Benchmarks;
 /// <summary>
 /// Entry point. BenchmarkDotNet by default (<c>-- --filter '*Ring*'</c>); or a console run that mirrors a DPDK perf
 /// autotest (same workload, same metric, output that pairs with DPDK's line by line): <c>ring_perf</c>,
-/// <c>mempool_perf [SECONDS]</c> (on lcores 0-1 like <c>dpdk-test -l 0-1</c>), <c>lpm-perf</c>
+/// <c>mempool_perf [SECONDS [CACHE/GET/PUT/KEEP]]</c> (all 36 cases or one; on lcores 0-1 like <c>dpdk-test -l 0-1</c>), <c>lpm-perf</c>
 /// (lpm_perf_autotest), <c>hash-perf</c> (hash_perf_autotest), <c>l2fwd-latency</c> (samples/L2Fwd's latency over
 /// ring ports; its DPDK twin is benchmarks/compare/latency/l2fwd_latency.c).
 /// </summary>
@@ -51,7 +51,7 @@ public static class Program
         else
         {
             double seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 5;
-            MempoolPerf.Run(seconds, eal.Lcores.Count);
+            return MempoolPerf.Run(seconds, eal.Lcores.Count, only: args.Length > 2 ? args[2] : null);
         }
         return 0;
     }

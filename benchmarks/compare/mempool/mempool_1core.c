@@ -13,11 +13,14 @@
  *   - the printed line, "mempool_autotest cache=C cores=1 n_get_bulk=G n_put_bulk=P n_keep=K rate_persec=R".
  * One difference: the rate is objects over the measured time, where the autotest divides by its nominal 5 s.
  *
- *   usage: mempool_1core EAL_ARGS -- [SECONDS_PER_CASE]     (run with -l 0-1 as the autotest is)
+ *   usage: mempool_1core EAL_ARGS -- [SECONDS_PER_CASE [CACHE/GET/PUT/KEEP]]     (run with -l 0-1 as the autotest is)
+ * The optional case (say 512/1/1/128) runs that one only, as `PacketPlane.Benchmarks mempool_perf SECONDS CASE` does
+ * on our side: for profiling one case on both sides.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -69,17 +72,42 @@ measure(struct rte_mempool *pool, unsigned n_keep, unsigned n_get_bulk, unsigned
     return (double)objects * (double)hz / (double)elapsed;
 }
 
+/* Whether to run the case: all when `only` is NULL, else the one it names as CACHE/GET/PUT/KEEP. */
+static int
+selected(const char *only, unsigned cache, unsigned get, unsigned put, unsigned keep)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "%u/%u/%u/%u", cache, get, put, keep);
+    return only == NULL || strcmp(only, name) == 0;
+}
+
 static void
-run_all_cases(struct rte_mempool *pool, double seconds)
+run_all_cases(struct rte_mempool *pool, double seconds, const char *only)
 {
     for (unsigned g = 0; g < RTE_DIM(bulk_sizes); g++)
         for (unsigned p = 0; p < RTE_DIM(bulk_sizes); p++)
             for (unsigned k = 0; k < RTE_DIM(keep_counts); k++) {
+                if (!selected(only, pool->cache_size, bulk_sizes[g], bulk_sizes[p], keep_counts[k]))
+                    continue;
                 double rate = measure(pool, keep_counts[k], bulk_sizes[g], bulk_sizes[p], seconds);
                 printf("mempool_autotest cache=%u cores=1 n_get_bulk=%u n_put_bulk=%u n_keep=%u rate_persec=%" PRIu64 "\n",
                        pool->cache_size, bulk_sizes[g], bulk_sizes[p], keep_counts[k], (uint64_t)rate);
                 fflush(stdout);
             }
+}
+
+/* Whether `only` names one of the cases run_all_cases runs. */
+static int
+is_case(const char *only)
+{
+    const unsigned caches[] = { 0, RTE_MEMPOOL_CACHE_MAX_SIZE };
+    for (unsigned c = 0; c < RTE_DIM(caches); c++)
+        for (unsigned g = 0; g < RTE_DIM(bulk_sizes); g++)
+            for (unsigned p = 0; p < RTE_DIM(bulk_sizes); p++)
+                for (unsigned k = 0; k < RTE_DIM(keep_counts); k++)
+                    if (selected(only, caches[c], bulk_sizes[g], bulk_sizes[p], keep_counts[k]))
+                        return 1;
+    return 0;
 }
 
 static struct rte_mempool *
@@ -105,13 +133,17 @@ main(int argc, char **argv)
     double seconds = argc > 1 ? atof(argv[1]) : 5.0;
     if (!(seconds > 0))
         rte_exit(EXIT_FAILURE, "seconds per case must be a positive number, got '%s'\n", argv[1]);
+    const char *only = argc > 2 ? argv[2] : NULL;
+    if (only != NULL && !is_case(only))
+        rte_exit(EXIT_FAILURE, "no case '%s'; name one as CACHE/GET/PUT/KEEP with CACHE 0 or %u, GET and PUT 1, 4 or 32, "
+                 "KEEP 32 or 128 (say %u/1/1/128)\n", only, RTE_MEMPOOL_CACHE_MAX_SIZE, RTE_MEMPOOL_CACHE_MAX_SIZE);
 
     struct rte_mempool *no_cache = create_pool("perf_test_nocache", 0);
     struct rte_mempool *with_cache = create_pool("perf_test_cache", RTE_MEMPOOL_CACHE_MAX_SIZE);
     printf("start performance test (without cache)\n");
-    run_all_cases(no_cache, seconds);
+    run_all_cases(no_cache, seconds, only);
     printf("start performance test (with cache)\n");
-    run_all_cases(with_cache, seconds);
+    run_all_cases(with_cache, seconds, only);
 
     rte_mempool_free(with_cache);
     rte_mempool_free(no_cache);
