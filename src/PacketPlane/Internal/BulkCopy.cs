@@ -76,6 +76,13 @@ internal static unsafe class BulkCopy
             Vector256.LoadUnsafe(ref src, last).StoreUnsafe(ref dst, last);
             return;
         }
+        // One pointer (a single-element ring enqueue or dequeue, so a cacheless mempool's get or put of one object):
+        // one load and one store, not the loops below.
+        if (bytes == 8)
+        {
+            Unsafe.WriteUnaligned(ref dst, Unsafe.ReadUnaligned<ulong>(ref src));
+            return;
+        }
         // Under 32 bytes (or no 256-bit vectors): pointer-sized steps, then bytes.
         nuint i = 0;
         for (; i + 8 <= bytes; i += 8)
