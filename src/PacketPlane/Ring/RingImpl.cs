@@ -56,6 +56,34 @@ internal sealed unsafe class RingImpl<T, TProd, TCons> : Ring<T>
         return n;
     }
 
+    // The reservation inlines with n the constant 1, so its count arithmetic folds away. A single element never
+    // wraps, so it is one slot access, ordered by the same acquire and release as the bulk path's copy.
+
+    internal override bool EnqueueOne(in T item)
+    {
+        uint n = 1;
+        uint head = ReserveProducer(ref n, burst: false);
+        if (n == 0)
+            return false;
+        _slots[head & _mask] = item;
+        PublishProducer(head, head + 1);
+        return true;
+    }
+
+    internal override bool DequeueOne(out T item)
+    {
+        uint n = 1;
+        uint head = ReserveConsumer(ref n, burst: false);
+        if (n == 0)
+        {
+            item = default;
+            return false;
+        }
+        item = _slots[head & _mask];
+        PublishConsumer(head, head + 1);
+        return true;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private uint ReserveProducer(ref uint n, bool burst)
     {

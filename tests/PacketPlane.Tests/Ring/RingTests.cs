@@ -37,6 +37,30 @@ public class RingTests
         Assert.False(ring.TryDequeue(out _));
     }
 
+    [Theory]
+    [MemberData(nameof(AllModes))]
+    public void Single_element_and_bulk_calls_share_the_indexes_in_fifo_order_across_many_wraps(RingFlags flags)
+    {
+        using Ring<long> ring = Ring<long>.Create(8, flags);
+        long next = 0, expected = 0;
+        Span<long> burst = stackalloc long[3];
+        for (int round = 0; round < 1000; round++)
+        {
+            Assert.True(ring.TryEnqueue(next++));
+            burst[0] = next++;
+            burst[1] = next++;
+            Assert.Equal(2, ring.EnqueueBulk(burst[..2]));
+            Assert.True(ring.TryDequeue(out long first));
+            Assert.Equal(expected++, first);
+            Assert.Equal(2, ring.DequeueBulk(burst[..2]));
+            Assert.Equal(expected++, burst[0]);
+            Assert.Equal(expected++, burst[1]);
+        }
+        Assert.True(ring.IsEmpty);
+        Assert.False(ring.TryDequeue(out long none));
+        Assert.Equal(0, none);
+    }
+
     [Fact]
     public void Exact_size_ring_holds_exactly_count()
     {
@@ -102,6 +126,48 @@ public class RingTests
         Assert.True(ring.TryEnqueue((1L, 2, 3)));
         Assert.True(ring.TryDequeue(out var v));
         Assert.Equal((1L, 2, (byte)3), v);
+    }
+
+    [Fact]
+    public void Single_element_enqueue_and_dequeue_from_two_threads_each_lose_and_duplicate_nothing()
+    {
+        // TryEnqueue/TryDequeue have their own one-slot path; on two CPUs the threads race for the same heads.
+        const int perProducer = 1_000_000;
+        using Ring<long> ring = Ring<long>.Create(256);
+        var seen = new byte[2 * perProducer];
+        long consumed = 0;
+        long duplicates = 0;
+        long foreign = 0;
+        var producers = Enumerable.Range(0, 2).Select(p => new Thread(() =>
+        {
+            long baseValue = (long)p * perProducer;
+            for (int sent = 0; sent < perProducer;)
+            {
+                if (ring.TryEnqueue(baseValue + sent))
+                    sent++;
+            }
+        })).ToList();
+        var consumers = Enumerable.Range(0, 2).Select(_ => new Thread(() =>
+        {
+            while (Interlocked.Read(ref consumed) < 2L * perProducer)
+            {
+                if (!ring.TryDequeue(out long value))
+                    continue;
+                // A value never produced (a wrong slot read) is counted, not used as an index: the thread must not die.
+                if ((ulong)value >= (ulong)seen.Length)
+                    Interlocked.Increment(ref foreign);
+                else if (Interlocked.Exchange(ref seen[value], 1) != 0)
+                    Interlocked.Increment(ref duplicates);
+                Interlocked.Increment(ref consumed);
+            }
+        })).ToList();
+        producers.Concat(consumers).ToList().ForEach(t => t.Start());
+        producers.Concat(consumers).ToList().ForEach(t => Assert.True(t.Join(TimeSpan.FromMinutes(3))));
+        Assert.Equal(2L * perProducer, consumed);
+        Assert.Equal(0, foreign);
+        Assert.Equal(0, duplicates);
+        Assert.All(seen, b => Assert.Equal(1, b));
+        Assert.True(ring.IsEmpty);
     }
 
     [Fact]
