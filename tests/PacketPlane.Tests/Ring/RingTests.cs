@@ -61,6 +61,25 @@ public class RingTests
         Assert.Equal(0, none);
     }
 
+    [Theory]
+    [MemberData(nameof(AllModes))]
+    public void Bulk_dequeue_of_more_than_is_ready_takes_nothing_and_exactly_enough_takes_all(RingFlags flags)
+    {
+        using Ring<long> ring = Ring<long>.Create(16, flags);
+        Span<long> four = stackalloc long[4];
+        Assert.Equal(0, ring.DequeueBulk(four));
+        Assert.Equal(0, ring.DequeueBurst(four));
+        Assert.Equal(3, ring.EnqueueBulk(new long[] { 10, 11, 12 }));
+        Assert.Equal(0, ring.DequeueBulk(four));
+        Assert.Equal(3, ring.Count);
+        Assert.Equal(3, ring.DequeueBulk(four[..3]));
+        Assert.Equal(new long[] { 10, 11, 12 }, four[..3].ToArray());
+        Assert.Equal(2, ring.EnqueueBulk(new long[] { 13, 14 }));
+        Assert.Equal(2, ring.DequeueBurst(four));
+        Assert.Equal(new long[] { 13, 14 }, four[..2].ToArray());
+        Assert.True(ring.IsEmpty);
+    }
+
     [Fact]
     public void Exact_size_ring_holds_exactly_count()
     {
