@@ -55,7 +55,7 @@ public static class MempoolPerf
                 {
                     foreach (int keep in keeps)
                     {
-                        if (only is not null && only != $"{pool.CacheSize}/{get}/{put}/{keep}")
+                        if (only is not null && only != CaseName(pool.CacheSize, get, put, keep))
                             continue;
                         double rate = Loop(pool, keep, get, put, seconds);
                         Console.WriteLine($"mempool_autotest cache={pool.CacheSize} cores=1 n_get_bulk={get} n_put_bulk={put} " +
@@ -68,7 +68,10 @@ public static class MempoolPerf
     }
 
     private static bool IsCase(string only, int[] bulks, int[] keeps) =>
-        new[] { 0, CacheSize }.Any(cache => bulks.Any(get => bulks.Any(put => keeps.Any(keep => only == $"{cache}/{get}/{put}/{keep}"))));
+        new[] { 0, CacheSize }.Any(cache => bulks.Any(get => bulks.Any(put => keeps.Any(keep => only == CaseName(cache, get, put, keep)))));
+
+    /// <summary>A case as the optional argument names it: CACHE/GET/PUT/KEEP.</summary>
+    private static string CaseName(int cache, int get, int put, int keep) => $"{cache}/{get}/{put}/{keep}";
 
     /// <summary>
     /// The autotest's test_loop: raw bulk get/put (rte_mempool_generic_get/put) through the lcore's cache, which the
