@@ -153,10 +153,7 @@ public class RingTests
         // TryEnqueue/TryDequeue have their own one-slot path; on two CPUs the threads race for the same heads.
         const int perProducer = 1_000_000;
         using Ring<long> ring = Ring<long>.Create(256);
-        var seen = new byte[2 * perProducer];
-        long consumed = 0;
-        long duplicates = 0;
-        long foreign = 0;
+        var tally = new Tally(2 * perProducer);
         var producers = Enumerable.Range(0, 2).Select(p => new Thread(() =>
         {
             long baseValue = (long)p * perProducer;
@@ -165,27 +162,17 @@ public class RingTests
                 if (ring.TryEnqueue(baseValue + sent))
                     sent++;
             }
-        })).ToList();
+        }));
         var consumers = Enumerable.Range(0, 2).Select(_ => new Thread(() =>
         {
-            while (Interlocked.Read(ref consumed) < 2L * perProducer)
+            while (!tally.AllTaken)
             {
-                if (!ring.TryDequeue(out long value))
-                    continue;
-                // A value never produced (a wrong slot read) is counted, not used as an index: the thread must not die.
-                if ((ulong)value >= (ulong)seen.Length)
-                    Interlocked.Increment(ref foreign);
-                else if (Interlocked.Exchange(ref seen[value], 1) != 0)
-                    Interlocked.Increment(ref duplicates);
-                Interlocked.Increment(ref consumed);
+                if (ring.TryDequeue(out long value))
+                    tally.Take(value);
             }
-        })).ToList();
-        producers.Concat(consumers).ToList().ForEach(t => t.Start());
-        producers.Concat(consumers).ToList().ForEach(t => Assert.True(t.Join(TimeSpan.FromMinutes(3))));
-        Assert.Equal(2L * perProducer, consumed);
-        Assert.Equal(0, foreign);
-        Assert.Equal(0, duplicates);
-        Assert.All(seen, b => Assert.Equal(1, b));
+        }));
+        RunToTheEnd(producers.Concat(consumers));
+        tally.AssertEachTakenOnce();
         Assert.True(ring.IsEmpty);
     }
 
@@ -194,9 +181,7 @@ public class RingTests
     {
         const int perProducer = 5_000_000;
         using Ring<long> ring = Ring<long>.Create(1024);
-        var seen = new byte[2 * perProducer];
-        long consumed = 0;
-        long duplicates = 0;
+        var tally = new Tally(2 * perProducer);
         var producers = Enumerable.Range(0, 2).Select(p => new Thread(() =>
         {
             Span<long> batch = stackalloc long[32];
@@ -209,28 +194,60 @@ public class RingTests
                     batch[i] = baseValue + sent + i;
                 sent += ring.EnqueueBurst(batch[..n]);
             }
-        })).ToList();
+        }));
         var consumers = Enumerable.Range(0, 2).Select(_ => new Thread(() =>
         {
             Span<long> batch = stackalloc long[32];
-            while (Interlocked.Read(ref consumed) < 2L * perProducer)
+            while (!tally.AllTaken)
             {
                 int n = ring.DequeueBurst(batch);
                 for (int i = 0; i < n; i++)
-                {
-                    // Each value is produced once; a second sighting is a duplicate.
-                    if (Interlocked.Exchange(ref seen[batch[i]], 1) != 0)
-                        Interlocked.Increment(ref duplicates);
-                }
-                Interlocked.Add(ref consumed, n);
+                    tally.Take(batch[i]);
             }
-        })).ToList();
-        producers.Concat(consumers).ToList().ForEach(t => t.Start());
-        producers.Concat(consumers).ToList().ForEach(t => Assert.True(t.Join(TimeSpan.FromMinutes(3))));
-        Assert.Equal(2L * perProducer, consumed);
-        Assert.Equal(0, duplicates);
-        Assert.All(seen, b => Assert.Equal(1, b));
+        }));
+        RunToTheEnd(producers.Concat(consumers));
+        tally.AssertEachTakenOnce();
         Assert.True(ring.IsEmpty);
+    }
+
+    /// <summary>Starts the threads and waits for all of them, failing if one has not finished in 3 minutes.</summary>
+    private static void RunToTheEnd(IEnumerable<Thread> threads)
+    {
+        List<Thread> all = threads.ToList();
+        all.ForEach(t => t.Start());
+        all.ForEach(t => Assert.True(t.Join(TimeSpan.FromMinutes(3))));
+    }
+
+    /// <summary>
+    /// What consumer threads took of the values 0 to count - 1, each produced once. A second sighting is a
+    /// duplicate; a value outside the range (a wrong slot read) is counted as foreign rather than used as an index,
+    /// so a broken ring fails the test instead of killing the test host.
+    /// </summary>
+    private sealed class Tally(int count)
+    {
+        private readonly byte[] _taken = new byte[count];
+        private long _takes;
+        private long _duplicates;
+        private long _foreign;
+
+        public bool AllTaken => Interlocked.Read(ref _takes) >= _taken.Length;
+
+        public void Take(long value)
+        {
+            if ((ulong)value >= (ulong)_taken.Length)
+                Interlocked.Increment(ref _foreign);
+            else if (Interlocked.Exchange(ref _taken[value], 1) != 0)
+                Interlocked.Increment(ref _duplicates);
+            Interlocked.Increment(ref _takes);
+        }
+
+        public void AssertEachTakenOnce()
+        {
+            Assert.Equal(_taken.Length, _takes);
+            Assert.Equal(0, _foreign);
+            Assert.Equal(0, _duplicates);
+            Assert.All(_taken, b => Assert.Equal(1, b));
+        }
     }
 
     [Fact]
