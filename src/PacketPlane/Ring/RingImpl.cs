@@ -1,4 +1,6 @@
+using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Threading;
 using PacketPlane.Internal;
 
@@ -36,6 +38,18 @@ internal sealed unsafe class RingImpl<T, TProd, TCons> : Ring<T>
     {
     }
 
+    public override int EnqueueBulk(ReadOnlySpan<T> items) =>
+        (int)Enqueue(ref MemoryMarshal.GetReference(items), (uint)items.Length, burst: false);
+
+    public override int EnqueueBurst(ReadOnlySpan<T> items) =>
+        (int)Enqueue(ref MemoryMarshal.GetReference(items), (uint)items.Length, burst: true);
+
+    public override int DequeueBulk(Span<T> items) =>
+        TooFewReady((uint)items.Length) ? 0 : (int)Dequeue(ref MemoryMarshal.GetReference(items), (uint)items.Length, burst: false);
+
+    public override int DequeueBurst(Span<T> items) =>
+        TooFewReady(1) ? 0 : (int)Dequeue(ref MemoryMarshal.GetReference(items), (uint)items.Length, burst: true);
+
     internal override uint Enqueue(ref T items, uint n, bool burst)
     {
         uint head = ReserveProducer(ref n, burst);
@@ -56,10 +70,14 @@ internal sealed unsafe class RingImpl<T, TProd, TCons> : Ring<T>
         return n;
     }
 
-    // The reservation inlines with n the constant 1, so its count arithmetic folds away. A single element never
-    // wraps, so it is one slot access, ordered by the same acquire and release as the bulk path's copy.
+    // One element (rte_ring_enqueue/dequeue): the reservation inlines with n the constant 1, so its count
+    // arithmetic folds away, and a single element never wraps, so it is one slot access instead of the bulk path's
+    // copy loop, ordered by the same acquire and release. Inlined at the caller, the element goes from the caller's
+    // variable to the slot directly. Called virtually, a 16-byte element arrives in two registers that the JIT
+    // stores as two halves and the slot copy reloads as one 16-byte load, a store-forwarding stall of about 4
+    // cycles per enqueue plus dequeue (ring_perf's shared-loop run, 20 cycles against 16).
 
-    internal override bool EnqueueOne(in T item)
+    public override bool TryEnqueue(T item)
     {
         uint n = 1;
         uint head = ReserveProducer(ref n, burst: false);
@@ -70,7 +88,7 @@ internal sealed unsafe class RingImpl<T, TProd, TCons> : Ring<T>
         return true;
     }
 
-    internal override bool DequeueOne(out T item)
+    public override bool TryDequeue(out T item)
     {
         uint n = 1;
         uint head = ReserveConsumer(ref n, burst: false);
