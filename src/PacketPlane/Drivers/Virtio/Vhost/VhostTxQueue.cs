@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using PacketPlane.Drivers.Virtio.Spec;
 using PacketPlane.Drivers.Virtio.VhostUser;
 using PacketPlane.Drivers.Virtio.Virtqueue;
@@ -66,6 +67,7 @@ internal sealed unsafe class VhostTxQueue : TxQueue
         GuestMemory mem = v.Memory!;
         int hdr = v.HeaderSize;
         int taken = 0;
+        PrefetchDescriptors(ref ring, Math.Min(n, avail));
         for (; taken < n; taken++)
         {
             Mbuf* m = mbufs[taken];
@@ -134,6 +136,28 @@ internal sealed unsafe class VhostTxQueue : TxQueue
         if (ring.CallNeeded())
             EventFd.Signal(v.CallFd);
         return taken;
+    }
+
+    /// <summary>
+    /// Reads the burst's first <paramref name="count"/> available heads and prefetches their descriptors before the
+    /// first copy. The driver rewrites a descriptor each time it refills it, so on this core every descriptor line
+    /// is a miss; met one packet at a time, behind the previous packet's copy, the misses came one after another
+    /// (perf, DPDK's virtio-user receiving from this backend: 84 % of the samples in this method, half of them on
+    /// the head and descriptor loads). Issued together here, they overlap. Heads that are out of range are left to
+    /// the loop, which reports them. Prefetching the buffers as well (a second pass translating each descriptor's
+    /// address) measured no better.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchDescriptors(ref DeviceSplitRing ring, int count)
+    {
+        if (!Sse.IsSupported)
+            return;
+        VringDesc* descriptors = ring.Descriptors;
+        for (int k = 0; k < count; k++)
+        {
+            if (ring.TryPeekHead(k, out ushort head))
+                Sse.Prefetch0(descriptors + head);
+        }
     }
 
     private int EnqueuePacked(VhostVring v, Mbuf** mbufs, int n, ref ulong bytes, ref int dropped)
