@@ -1,7 +1,6 @@
 using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 using System.Threading;
 using PacketPlane.Internal;
 
@@ -92,8 +91,8 @@ public sealed unsafe partial class CuckooHash<TKey, TValue>
             signatures[i] = (ushort)(hash >> 16);
             primary[i] = hash & _bucketMask;
             secondary[i] = AlternativeBucket(primary[i], signatures[i]);
-            Prefetch(_buckets + primary[i]);
-            Prefetch(_buckets + secondary[i]);
+            CpuPrefetch.Read(_buckets + primary[i]);
+            CpuPrefetch.Read(_buckets + secondary[i]);
         }
 
         // Acquire: the bucket reads of stage 2 stay after this load; pairs with BumpChangeCount's release.
@@ -109,9 +108,9 @@ public sealed unsafe partial class CuckooHash<TKey, TValue>
             primaryHits[i] = ph;
             secondaryHits[i] = sh;
             if (ph != 0)
-                Prefetch(KeyAt(p->KeyIndexes[BitOperations.TrailingZeroCount(ph)]));
+                CpuPrefetch.Read(KeyAt(p->KeyIndexes[BitOperations.TrailingZeroCount(ph)]));
             else if (sh != 0)
-                Prefetch(KeyAt(s->KeyIndexes[BitOperations.TrailingZeroCount(sh)]));
+                CpuPrefetch.Read(KeyAt(s->KeyIndexes[BitOperations.TrailingZeroCount(sh)]));
         }
 
         // Stage 3: compare keys.
@@ -156,12 +155,5 @@ public sealed unsafe partial class CuckooHash<TKey, TValue>
             hitMask |= (position >= 0 ? 1UL : 0UL) << i;
         }
         return hitMask;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Prefetch(void* address)
-    {
-        if (Sse.IsSupported)
-            Sse.Prefetch0(address);
     }
 }

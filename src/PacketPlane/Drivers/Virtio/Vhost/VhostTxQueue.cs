@@ -1,6 +1,5 @@
 using System;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 using PacketPlane.Drivers.Virtio.Spec;
 using PacketPlane.Drivers.Virtio.VhostUser;
 using PacketPlane.Drivers.Virtio.Virtqueue;
@@ -150,13 +149,11 @@ internal sealed unsafe class VhostTxQueue : TxQueue
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PrefetchDescriptors(ref DeviceSplitRing ring, int count)
     {
-        if (!Sse.IsSupported)
-            return;
         VringDesc* descriptors = ring.Descriptors;
         for (int k = 0; k < count; k++)
         {
             if (ring.TryPeekHead(k, out ushort head))
-                Sse.Prefetch0(descriptors + head);
+                CpuPrefetch.Read(descriptors + head);
         }
     }
 
