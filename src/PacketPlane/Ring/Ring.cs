@@ -118,7 +118,7 @@ public abstract unsafe class Ring<T> : IDisposable where T : unmanaged
     // one lcore, same run: SP/SC single enqueue plus dequeue 8.0 to 4.4 cycles for pointers, 19.8 to 13.1 for
     // 16-byte elements; SP/SC bulk of 32 21.4 to 18.5). The cost: a method the JIT compiles without a profile (one
     // with stackalloc, or marked AggressiveOptimization) makes every ring call a plain virtual call, and an empty
-    // poll there no longer gets TooFewReady's answer inline (4.4 cycles instead of 1.3).
+    // poll there no longer gets RingImpl.TooFewReady's answer inline (4.4 cycles instead of 1.3).
 
     /// <summary>Enqueues all of <paramref name="items"/> or none; returns items.Length or 0.</summary>
     public abstract int EnqueueBulk(ReadOnlySpan<T> items);
@@ -137,21 +137,6 @@ public abstract unsafe class Ring<T> : IDisposable where T : unmanaged
 
     /// <summary>Dequeues one element; false when the ring is empty.</summary>
     public abstract bool TryDequeue(out T item);
-
-    /// <summary>
-    /// Fewer than <paramref name="n"/> elements published and not yet claimed: the dequeue would take nothing. A
-    /// poll of an empty ring through the span methods (a pipeline stage waiting for work) answers here, before the
-    /// reservation: ring_perf's empty bulk dequeue 5.2 to 1.2 cycles. The pointer and reference forms (the
-    /// mempool, the ring PMD's receive queue) do not check first. The reads come in the dequeue's order, consumer
-    /// head then producer tail (acquire), so the count can only be too high, never too low: when it says too few,
-    /// there were too few at the moment the tail was read. n = 0 never answers true.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private protected bool TooFewReady(uint n)
-    {
-        uint head = Volatile.Read(ref _headTail->ConsHead);
-        return Volatile.Read(ref _headTail->ProdTail) - head < n;
-    }
 
     /// <summary>Pointer form of enqueue used by pools and drivers; bulk when <paramref name="burst"/> is false.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
